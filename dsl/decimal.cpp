@@ -1,0 +1,332 @@
+#include "dsl/decimal.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace merit::dsl {
+
+namespace {
+
+using u128 = unsigned __int128;
+using i128 = __int128;
+
+// Largest coefficient magnitude we allow: 10^38 - 1 (fits in 127 bits).
+constexpr u128 pow10_u128(int n) {
+  u128 r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+constexpr u128 kMaxCoef = pow10_u128(38) - 1;
+
+constexpr std::array<u128, 39> make_pow10() {
+  std::array<u128, 39> t{};
+  for (int i = 0; i < 39; ++i) t[i] = pow10_u128(i);
+  return t;
+}
+constexpr std::array<u128, 39> kPow10 = make_pow10();
+
+u128 magnitude(i128 v) { return v < 0 ? static_cast<u128>(-(v + 1)) + 1 : static_cast<u128>(v); }
+
+// Unsigned 256-bit integer as four 64-bit limbs, little-endian. Only what the decimal
+// operations need: products of two 128-bit magnitudes, and division with remainder.
+struct U256 {
+  std::array<uint64_t, 4> w{};
+
+  static U256 from(u128 v) {
+    U256 r;
+    r.w[0] = static_cast<uint64_t>(v);
+    r.w[1] = static_cast<uint64_t>(v >> 64);
+    return r;
+  }
+  static U256 mul(u128 a, u128 b) {
+    uint64_t a0 = static_cast<uint64_t>(a), a1 = static_cast<uint64_t>(a >> 64);
+    uint64_t b0 = static_cast<uint64_t>(b), b1 = static_cast<uint64_t>(b >> 64);
+    U256 r;
+    u128 p00 = static_cast<u128>(a0) * b0;
+    u128 p01 = static_cast<u128>(a0) * b1;
+    u128 p10 = static_cast<u128>(a1) * b0;
+    u128 p11 = static_cast<u128>(a1) * b1;
+    r.w[0] = static_cast<uint64_t>(p00);
+    u128 mid = (p00 >> 64) + static_cast<uint64_t>(p01) + static_cast<uint64_t>(p10);
+    r.w[1] = static_cast<uint64_t>(mid);
+    u128 hi = (mid >> 64) + (p01 >> 64) + (p10 >> 64) + static_cast<uint64_t>(p11);
+    r.w[2] = static_cast<uint64_t>(hi);
+    r.w[3] = static_cast<uint64_t>((hi >> 64) + (p11 >> 64));
+    return r;
+  }
+  bool fits_u128() const { return w[2] == 0 && w[3] == 0; }
+  u128 low() const { return (static_cast<u128>(w[1]) << 64) | w[0]; }
+  bool is_zero() const { return (w[0] | w[1] | w[2] | w[3]) == 0; }
+  int bits() const {
+    for (int i = 3; i >= 0; --i)
+      if (w[i]) return 64 * i + 64 - __builtin_clzll(w[i]);
+    return 0;
+  }
+  bool bit(int i) const { return (w[i / 64] >> (i % 64)) & 1; }
+  void shl1() {
+    for (int i = 3; i > 0; --i) w[i] = (w[i] << 1) | (w[i - 1] >> 63);
+    w[0] <<= 1;
+  }
+  friend int cmp(const U256& a, const U256& b) {
+    for (int i = 3; i >= 0; --i)
+      if (a.w[i] != b.w[i]) return a.w[i] < b.w[i] ? -1 : 1;
+    return 0;
+  }
+  void sub_assign(const U256& b) {
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; ++i) {
+      u128 d = static_cast<u128>(w[i]) - b.w[i] - borrow;
+      w[i] = static_cast<uint64_t>(d);
+      borrow = (d >> 64) ? 1 : 0;
+    }
+  }
+  // Quotient and remainder. Binary long division; only reached when operands exceed 128 bits.
+  static void divmod(const U256& n, const U256& d, U256& q, U256& r) {
+    q = U256{};
+    r = U256{};
+    for (int i = n.bits() - 1; i >= 0; --i) {
+      r.shl1();
+      r.w[0] |= n.bit(i) ? 1 : 0;
+      if (cmp(r, d) >= 0) {
+        r.sub_assign(d);
+        q.w[i / 64] |= (uint64_t{1} << (i % 64));
+      }
+    }
+  }
+};
+
+// Round the quotient magnitude q (with remainder r of divisor d) under `mode`; `negative` is the
+// sign of the exact result.
+u128 apply_rounding(u128 q, u128 r, u128 d, bool negative, Rounding mode) {
+  if (r == 0) return q;
+  u128 rest = d - r;  // compare r with d/2 without overflowing: r ? d - r
+  bool up = false;
+  switch (mode) {
+    case Rounding::Down: up = false; break;
+    case Rounding::Up: up = true; break;
+    case Rounding::HalfUp: up = r >= rest; break;
+    case Rounding::HalfDown: up = r > rest; break;
+    case Rounding::HalfEven: up = r > rest || (r == rest && (q & 1)); break;
+    case Rounding::Floor: up = negative; break;
+    case Rounding::Ceiling: up = !negative; break;
+  }
+  return up ? q + 1 : q;
+}
+
+bool make(u128 mag, bool negative, int scale, Decimal& out) {
+  if (mag > kMaxCoef) return false;
+  i128 c = static_cast<i128>(mag);
+  auto d = Decimal::from_parts(negative ? -c : c, scale);
+  if (!d) return false;
+  out = *d;
+  return true;
+}
+
+// Divide a 256-bit magnitude by a 256-bit divisor and round.
+bool divide_round(const U256& n, const U256& d, bool negative, Rounding mode, int scale,
+                  Decimal& out) {
+  if (d.is_zero()) return false;
+  if (n.fits_u128() && d.fits_u128()) {
+    u128 nn = n.low(), dd = d.low();
+    return make(apply_rounding(nn / dd, nn % dd, dd, negative, mode), negative, scale, out);
+  }
+  U256 q, r;
+  U256::divmod(n, d, q, r);
+  if (!q.fits_u128()) return false;
+  // r < d; if d exceeds 128 bits compare r with d - r in 256 bits.
+  if (d.fits_u128()) return make(apply_rounding(q.low(), r.low(), d.low(), negative, mode), negative, scale, out);
+  U256 rest = d;
+  rest.sub_assign(r);
+  int c = r.is_zero() ? -2 : cmp(r, rest);
+  u128 qq = q.low();
+  bool up = false;
+  if (c != -2) {
+    switch (mode) {
+      case Rounding::Down: break;
+      case Rounding::Up: up = true; break;
+      case Rounding::HalfUp: up = c >= 0; break;
+      case Rounding::HalfDown: up = c > 0; break;
+      case Rounding::HalfEven: up = c > 0 || (c == 0 && (qq & 1)); break;
+      case Rounding::Floor: up = negative; break;
+      case Rounding::Ceiling: up = !negative; break;
+    }
+  }
+  return make(up ? qq + 1 : qq, negative, scale, out);
+}
+
+// Align a and b to the same scale; false if a coefficient would overflow.
+bool align(const Decimal& a, const Decimal& b, i128& ca, i128& cb, int& scale) {
+  scale = std::max(a.scale(), b.scale());
+  ca = a.coefficient();
+  cb = b.coefficient();
+  if (a.scale() < scale && __builtin_mul_overflow(ca, static_cast<i128>(kPow10[scale - a.scale()]), &ca)) return false;
+  if (b.scale() < scale && __builtin_mul_overflow(cb, static_cast<i128>(kPow10[scale - b.scale()]), &cb)) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string_view rounding_name(Rounding r) {
+  switch (r) {
+    case Rounding::HalfUp: return "half_up";
+    case Rounding::HalfEven: return "half_even";
+    case Rounding::HalfDown: return "half_down";
+    case Rounding::Down: return "down";
+    case Rounding::Up: return "up";
+    case Rounding::Floor: return "floor";
+    case Rounding::Ceiling: return "ceiling";
+  }
+  return "half_even";
+}
+
+std::optional<Rounding> rounding_from_name(std::string_view n) {
+  for (Rounding r : {Rounding::HalfUp, Rounding::HalfEven, Rounding::HalfDown, Rounding::Down,
+                     Rounding::Up, Rounding::Floor, Rounding::Ceiling})
+    if (rounding_name(r) == n) return r;
+  return std::nullopt;
+}
+
+std::optional<Decimal> Decimal::from_parts(__int128 coefficient, int scale) {
+  if (scale < 0 || scale > kMaxScale) return std::nullopt;
+  if (magnitude(coefficient) > kMaxCoef) return std::nullopt;
+  return Decimal(coefficient, scale);
+}
+
+std::optional<Decimal> Decimal::parse(std::string_view t) {
+  if (t.empty()) return std::nullopt;
+  bool neg = false;
+  size_t i = 0;
+  if (t[0] == '-' || t[0] == '+') {
+    neg = t[0] == '-';
+    i = 1;
+  }
+  u128 mag = 0;
+  int scale = 0;
+  bool any = false, point = false;
+  for (; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '.') {
+      if (point) return std::nullopt;
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return std::nullopt;
+    any = true;
+    if (point) {
+      if (scale == kMaxScale) {
+        if (c != '0') return std::nullopt;  // more precision than we keep: refuse, never round silently
+        continue;
+      }
+      ++scale;
+    }
+    mag = mag * 10 + static_cast<unsigned>(c - '0');
+    if (mag > kMaxCoef) return std::nullopt;
+  }
+  if (!any) return std::nullopt;
+  i128 c = static_cast<i128>(mag);
+  return Decimal(neg ? -c : c, scale);
+}
+
+bool Decimal::is_integer() const {
+  if (scale_ == 0) return true;
+  return magnitude(coef_) % kPow10[scale_] == 0;
+}
+
+std::optional<int64_t> Decimal::to_int64() const {
+  if (!is_integer()) return std::nullopt;
+  i128 v = coef_ / static_cast<i128>(kPow10[scale_]);
+  if (v > INT64_MAX || v < INT64_MIN) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+
+std::string Decimal::to_string() const {
+  u128 m = magnitude(coef_);
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  } while (m);
+  while (digits.size() <= static_cast<size_t>(scale_)) digits.push_back('0');
+  std::reverse(digits.begin(), digits.end());
+  if (scale_ > 0) digits.insert(digits.end() - scale_, '.');
+  if (coef_ < 0) digits.insert(digits.begin(), '-');
+  return digits;
+}
+
+Decimal Decimal::normalized() const {
+  i128 c = coef_;
+  int s = scale_;
+  while (s > 0 && c % 10 == 0) {
+    c /= 10;
+    --s;
+  }
+  return Decimal(c, s);
+}
+
+bool add(const Decimal& a, const Decimal& b, Decimal& out) {
+  i128 ca, cb, r;
+  int s;
+  if (!align(a, b, ca, cb, s) || __builtin_add_overflow(ca, cb, &r)) return false;
+  return make(magnitude(r), r < 0, s, out);
+}
+
+bool sub(const Decimal& a, const Decimal& b, Decimal& out) { return add(a, b.negated(), out); }
+
+bool mul(const Decimal& a, const Decimal& b, Decimal& out) {
+  bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
+  U256 p = U256::mul(magnitude(a.coefficient()), magnitude(b.coefficient()));
+  int s = a.scale() + b.scale();
+  if (s <= Decimal::kMaxScale) {
+    if (!p.fits_u128()) return false;
+    return make(p.low(), neg && !p.is_zero(), s, out);
+  }
+  // Too many fractional digits: keep 18, rounding half-even (documented in docs/dsl.md).
+  return divide_round(p, U256::from(kPow10[s - Decimal::kMaxScale]), neg, Rounding::HalfEven,
+                      Decimal::kMaxScale, out);
+}
+
+bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out) {
+  if (b.is_zero() || scale < 0 || scale > Decimal::kMaxScale) return false;
+  bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
+  // q = a.coef * 10^(scale - a.scale + b.scale) / b.coef
+  int k = scale - a.scale() + b.scale();
+  U256 n = U256::from(magnitude(a.coefficient()));
+  U256 d = U256::from(magnitude(b.coefficient()));
+  if (k > 0)
+    n = U256::mul(magnitude(a.coefficient()), kPow10[k]);  // k <= 36, 10^36 < 2^120
+  else if (k < 0)
+    d = U256::mul(magnitude(b.coefficient()), kPow10[-k]);
+  Decimal r;
+  if (!divide_round(n, d, neg, mode, scale, r)) return false;
+  out = r.is_zero() ? Decimal() : r.normalized();
+  return true;
+}
+
+bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
+  if (digits < 0 || digits > Decimal::kMaxScale) return false;
+  if (digits >= x.scale()) {
+    i128 c;
+    if (__builtin_mul_overflow(x.coefficient(), static_cast<i128>(kPow10[digits - x.scale()]), &c)) return false;
+    return make(magnitude(c), c < 0, digits, out);
+  }
+  u128 d = kPow10[x.scale() - digits];
+  u128 m = magnitude(x.coefficient());
+  return make(apply_rounding(m / d, m % d, d, x.is_negative(), mode), x.is_negative(), digits, out) &&
+         (out.is_zero() ? (out = *Decimal::from_parts(0, digits), true) : true);
+}
+
+int compare(const Decimal& a, const Decimal& b) {
+  i128 ca, cb;
+  int s;
+  if (align(a, b, ca, cb, s)) return ca < cb ? -1 : (ca > cb ? 1 : 0);
+  // One side overflowed when scaled up: compare in 256 bits, signs first.
+  bool na = a.is_negative(), nb = b.is_negative();
+  if (na != nb) return na ? -1 : 1;
+  int sc = std::max(a.scale(), b.scale());
+  U256 wa = U256::mul(magnitude(a.coefficient()), kPow10[sc - a.scale()]);
+  U256 wb = U256::mul(magnitude(b.coefficient()), kPow10[sc - b.scale()]);
+  int c = cmp(wa, wb);
+  return na ? -c : c;
+}
+
+}  // namespace merit::dsl

@@ -1,0 +1,78 @@
+// Exact decimal numbers: the only number type rules see. No binary floating point.
+// A Decimal is a signed 128-bit coefficient and a scale (digits after the point, 0..18).
+// Addition and comparison are exact; multiplication keeps at most 18 fractional digits
+// (rounded half-even past that); division rounds to a requested scale with a requested mode.
+// Every operation that can fail returns false instead of producing a wrong number.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace merit::dsl {
+
+enum class Rounding : uint8_t {
+  HalfUp,    // 14.995 -> 15.00, -14.995 -> -15.00 (ties away from zero)
+  HalfEven,  // 14.985 -> 14.98, 14.995 -> 15.00 (ties to the even digit)
+  HalfDown,  // 14.995 -> 14.99 (ties toward zero)
+  Down,      // toward zero (truncate)
+  Up,        // away from zero
+  Floor,     // toward negative infinity
+  Ceiling,   // toward positive infinity
+};
+
+std::string_view rounding_name(Rounding r);  // "half_up", ...
+std::optional<Rounding> rounding_from_name(std::string_view name);
+
+class Decimal {
+ public:
+  static constexpr int kMaxScale = 18;
+
+  constexpr Decimal() = default;
+  static Decimal from_int(int64_t v) { return Decimal(static_cast<__int128>(v), 0); }
+  // Decimal text: optional sign, digits, optional fraction ("-12.50"). No exponent, no separators.
+  static std::optional<Decimal> parse(std::string_view text);
+  static std::optional<Decimal> from_parts(__int128 coefficient, int scale);
+
+  __int128 coefficient() const { return coef_; }
+  int scale() const { return scale_; }
+  bool is_zero() const { return coef_ == 0; }
+  bool is_negative() const { return coef_ < 0; }
+  bool is_integer() const;
+  // Integral value if it fits an int64 and has no fraction.
+  std::optional<int64_t> to_int64() const;
+
+  // Canonical text: keeps the scale ("15.00"), no exponent.
+  std::string to_string() const;
+  // Trailing fractional zeros removed ("15").
+  Decimal normalized() const;
+
+  friend bool add(const Decimal& a, const Decimal& b, Decimal& out);
+  friend bool sub(const Decimal& a, const Decimal& b, Decimal& out);
+  friend bool mul(const Decimal& a, const Decimal& b, Decimal& out);
+  // a / b rounded to `scale` digits with `mode`, trailing zeros removed. False on b == 0 or overflow.
+  friend bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out);
+  // x rounded (or padded) to exactly `digits` fractional digits.
+  friend bool round(const Decimal& x, int digits, Rounding mode, Decimal& out);
+  friend int compare(const Decimal& a, const Decimal& b);
+  Decimal negated() const { return Decimal(-coef_, scale_); }
+  Decimal abs() const { return coef_ < 0 ? negated() : *this; }
+
+  friend bool operator==(const Decimal& a, const Decimal& b) { return compare(a, b) == 0; }
+  friend bool operator<(const Decimal& a, const Decimal& b) { return compare(a, b) < 0; }
+
+ private:
+  constexpr Decimal(__int128 c, int s) : coef_(c), scale_(static_cast<int8_t>(s)) {}
+  __int128 coef_ = 0;
+  int8_t scale_ = 0;
+};
+
+bool add(const Decimal& a, const Decimal& b, Decimal& out);
+bool sub(const Decimal& a, const Decimal& b, Decimal& out);
+bool mul(const Decimal& a, const Decimal& b, Decimal& out);
+bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out);
+bool round(const Decimal& x, int digits, Rounding mode, Decimal& out);
+int compare(const Decimal& a, const Decimal& b);
+
+}  // namespace merit::dsl
