@@ -276,13 +276,17 @@ bool mul(const Decimal& a, const Decimal& b, Decimal& out) {
   bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
   U256 p = U256::mul(magnitude(a.coefficient()), magnitude(b.coefficient()));
   int s = a.scale() + b.scale();
+  Decimal r;
   if (s <= Decimal::kMaxScale) {
-    if (!p.fits_u128()) return false;
-    return make(p.low(), neg && !p.is_zero(), s, out);
+    if (!p.fits_u128() || !make(p.low(), neg && !p.is_zero(), s, r)) return false;
+  } else if (!divide_round(p, U256::from(kPow10[s - Decimal::kMaxScale]), neg, Rounding::HalfEven,
+                           Decimal::kMaxScale, r)) {
+    // Too many fractional digits: keep 18, rounding half-even (documented in docs/dsl.md).
+    return false;
   }
-  // Too many fractional digits: keep 18, rounding half-even (documented in docs/dsl.md).
-  return divide_round(p, U256::from(kPow10[s - Decimal::kMaxScale]), neg, Rounding::HalfEven,
-                      Decimal::kMaxScale, out);
+  // A product carries no meaningful trailing zeros (0.8 * 100 is 80, not 80.0).
+  out = r.normalized();
+  return true;
 }
 
 bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out) {

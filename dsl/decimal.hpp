@@ -1,7 +1,7 @@
 // Exact decimal numbers: the only number type rules see. No binary floating point.
 // A Decimal is a signed 128-bit coefficient and a scale (digits after the point, 0..18).
 // Addition and comparison are exact; multiplication keeps at most 18 fractional digits
-// (rounded half-even past that); division rounds to a requested scale with a requested mode.
+// (rounded half-even past that) and drops trailing zeros; division rounds to a requested scale with a requested mode.
 // Every operation that can fail returns false instead of producing a wrong number.
 #pragma once
 

@@ -1,0 +1,361 @@
+#include "engine/input.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "dsl/parser.hpp"
+#include "engine/yaml_reader.hpp"
+
+namespace merit::engine {
+
+using dsl::Code;
+using dsl::Diagnostics;
+using dsl::Kind;
+
+const Document* Document::find(std::string_view key) const {
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (keys[i] == key) return &items[i];
+  return nullptr;
+}
+
+namespace {
+
+// Builds a Document from nlohmann's SAX events, keeping each number's text (never a double).
+std::optional<Document> parse_json(const dsl::SourcePtr& src, Diagnostics& diags) {
+  // Containers are filled on a stack of their own and moved into their parent when closed, so
+  // no pointer into a growing vector is ever kept.
+  struct Builder : nlohmann::json_sax<nlohmann::json> {
+    std::vector<Document> open;       // containers being filled (moved in when closed)
+    std::vector<std::string> keys;    // pending key per open object
+    std::optional<Document> root;
+    std::string error;
+    size_t error_pos = 0;
+    bool has_error = false;
+
+    bool put(Document d) {
+      if (open.empty()) {
+        root = std::move(d);
+        return true;
+      }
+      Document& parent = open.back();
+      if (parent.kind == Document::Kind::Object) parent.keys.push_back(keys.back());
+      parent.items.push_back(std::move(d));
+      return true;
+    }
+    bool null() override { return put(Document{}); }
+    bool boolean(bool v) override {
+      Document d;
+      d.kind = Document::Kind::Bool;
+      d.flag = v;
+      return put(std::move(d));
+    }
+    bool num(std::string s) {
+      Document d;
+      d.kind = Document::Kind::Number;
+      d.text = std::move(s);
+      return put(std::move(d));
+    }
+    bool number_integer(number_integer_t v) override { return num(std::to_string(v)); }
+    bool number_unsigned(number_unsigned_t v) override { return num(std::to_string(v)); }
+    bool number_float(number_float_t, const string_t& s) override { return num(s); }
+    bool string(string_t& v) override {
+      Document d;
+      d.kind = Document::Kind::String;
+      d.text = v;
+      return put(std::move(d));
+    }
+    bool binary(binary_t&) override { return false; }
+    bool begin(Document::Kind k) {
+      if (open.size() >= 256) {
+        error = "document nested too deeply (limit 256)";
+        has_error = true;
+        return false;
+      }
+      Document d;
+      d.kind = k;
+      open.push_back(std::move(d));
+      if (k == Document::Kind::Object) keys.emplace_back();
+      return true;
+    }
+    bool finish() {
+      Document d = std::move(open.back());
+      open.pop_back();
+      if (d.kind == Document::Kind::Object) keys.pop_back();
+      return put(std::move(d));
+    }
+    bool start_object(std::size_t) override { return begin(Document::Kind::Object); }
+    bool key(string_t& k) override {
+      const Document& o = open.back();
+      if (std::find(o.keys.begin(), o.keys.end(), k) != o.keys.end()) {
+        error = fmt::format("duplicate key \"{}\"", k);
+        has_error = true;
+        return false;
+      }
+      keys.back() = k;
+      return true;
+    }
+    bool end_object() override { return finish(); }
+    bool start_array(std::size_t) override { return begin(Document::Kind::Array); }
+    bool end_array() override { return finish(); }
+    bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) override {
+      std::string m = ex.what();
+      auto c = m.rfind(": ");
+      error = c == std::string::npos ? m : m.substr(c + 2);
+      error_pos = pos;
+      has_error = true;
+      return false;
+    }
+  };
+  Builder b;
+  const std::string& text = src->text();
+  bool ok = nlohmann::json::sax_parse(text, &b, nlohmann::json::input_format_t::json, true, false);
+  if (!ok || b.has_error || !b.root) {
+    uint32_t pos = static_cast<uint32_t>(std::min(b.error_pos ? b.error_pos - 1 : 0, text.size()));
+    diags.add(Code::InputSyntax, {src, {pos, pos + 1}},
+              fmt::format("malformed JSON: {}", b.error.empty() ? "unexpected end of input" : b.error));
+    return std::nullopt;
+  }
+  return std::move(b.root);
+}
+
+Document from_yaml(const YAML::Node& n) {
+  Document d;
+  if (!n.Mark().is_null()) {
+    d.offset = static_cast<uint32_t>(n.Mark().pos);
+    d.has_offset = true;
+  }
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    d.quoted = detail::is_quoted(n);
+    d.text = s;
+    if (!d.quoted && (s == "true" || s == "false")) {
+      d.kind = Document::Kind::Bool;
+      d.flag = s == "true";
+    } else if (!d.quoted && (s == "null" || s == "~")) {
+      d.kind = Document::Kind::Null;
+    } else {
+      // Plain scalars stay text; bind_value reads them as the declared type wants.
+      d.kind = Document::Kind::String;
+    }
+  } else if (n.IsSequence()) {
+    d.kind = Document::Kind::Array;
+    for (const auto& e : n) d.items.push_back(from_yaml(e));
+  } else if (n.IsMap()) {
+    d.kind = Document::Kind::Object;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      d.keys.push_back(it->first.IsScalar() ? it->first.Scalar() : std::string("?"));
+      d.items.push_back(from_yaml(it->second));
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+std::optional<Document> parse_document(const dsl::SourcePtr& source, Diagnostics& diags, std::string_view format) {
+  std::string fmt_name(format);
+  if (fmt_name.empty()) {
+    const std::string& n = source->name();
+    fmt_name = (n.size() >= 5 && (n.ends_with(".yaml") || n.ends_with(".yml"))) ? "yaml" : "json";
+  }
+  if (fmt_name == "json") return parse_json(source, diags);
+  Diagnostics local;
+  auto doc = detail::parse_yaml(source, local);
+  if (!doc) {
+    for (const auto& d : local.items()) diags.add(Code::InputSyntax, d.where, d.message, d.help);
+    return std::nullopt;
+  }
+  // Duplicate keys: yaml-cpp keeps them silently; inputs must not.
+  dsl::Diagnostics dup;
+  std::function<void(const YAML::Node&)> scan = [&](const YAML::Node& n) {
+    if (n.IsMap()) {
+      detail::MapReader r(*doc, n, "this mapping", {}, dup);
+      for (auto it = n.begin(); it != n.end(); ++it) scan(it->second);
+    } else if (n.IsSequence()) {
+      for (const auto& e : n) scan(e);
+    }
+  };
+  scan(doc->root);
+  bool bad = false;
+  for (const auto& d : dup.items())
+    if (d.code == Code::YamlDuplicateKey) {
+      diags.add(Code::InputSyntax, d.where, d.message, d.help);
+      bad = true;
+    }
+  if (bad) return std::nullopt;
+  return from_yaml(doc->root);
+}
+
+namespace {
+
+dsl::Location doc_location(const Document& d, const dsl::SourcePtr& src) {
+  if (!d.has_offset || !src) return {};
+  return {src, {d.offset, d.offset + 1}};
+}
+
+std::string describe(const Document& d) {
+  switch (d.kind) {
+    case Document::Kind::Null: return "null";
+    case Document::Kind::Bool: return d.flag ? "true" : "false";
+    case Document::Kind::Number: return d.text;
+    case Document::Kind::String: return fmt::format("\"{}\"", d.text);
+    case Document::Kind::Array: return "a list";
+    case Document::Kind::Object: return "an object";
+  }
+  return "?";
+}
+
+bool type_error(const Document& d, const dsl::Type& t, Diagnostics& diags, const dsl::SourcePtr& src,
+                const std::string& path, std::string extra = {}) {
+  auto& diag = diags.add(Code::InputType, doc_location(d, src),
+                         fmt::format("{}: expected {}, found {}", path, dsl::to_string(t), describe(d)));
+  diag.help = extra;
+  if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", src ? src->name() : "input")});
+  return false;
+}
+
+std::optional<dsl::Decimal> read_decimal(const Document& d, bool money) {
+  std::string t = d.text;
+  if (d.kind == Document::Kind::Number) {
+    // JSON allows exponents; accept them only when they keep the number exact.
+    auto e = t.find_first_of("eE");
+    if (e == std::string::npos) return dsl::Decimal::parse(t);
+    auto mant = dsl::Decimal::parse(t.substr(0, e));
+    auto ex = dsl::Decimal::parse(t.substr(e + 1));
+    if (!mant || !ex || !ex->to_int64()) return std::nullopt;
+    int64_t x = *ex->to_int64();
+    dsl::Decimal r = *mant;
+    if (x < -36 || x > 36) return std::nullopt;
+    for (int64_t i = 0; i < std::abs(x); ++i) {
+      dsl::Decimal next;
+      bool ok = x > 0 ? dsl::mul(r, dsl::Decimal::from_int(10), next)
+                      : dsl::div(r, dsl::Decimal::from_int(10), dsl::Decimal::kMaxScale, dsl::Rounding::HalfEven, next);
+      if (!ok) return std::nullopt;
+      r = next;
+    }
+    return r;
+  }
+  if (d.kind != Document::Kind::String || d.quoted) return std::nullopt;
+  // YAML plain scalar: number, percent or money literal with an optional sign.
+  bool neg = !t.empty() && t[0] == '-';
+  if (neg) t.erase(0, 1);
+  Diagnostics ignore;
+  auto e = dsl::parse_literal(dsl::Source::from_text("", t), ignore);
+  if (!e || (e->kind != dsl::ExprKind::Number && e->kind != dsl::ExprKind::Money)) return std::nullopt;
+  if ((e->kind == dsl::ExprKind::Money) != money && e->kind == dsl::ExprKind::Money) return std::nullopt;
+  return neg ? e->number.negated() : e->number;
+}
+
+}  // namespace
+
+bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Diagnostics& diags,
+                const dsl::SourcePtr& src, const std::string& path, bool strict) {
+  switch (t->kind) {
+    case Kind::Bool:
+      if (d.kind != Document::Kind::Bool) return type_error(d, t, diags, src, path);
+      out = Value::boolean(d.flag);
+      return true;
+    case Kind::Number:
+    case Kind::Money: {
+      bool money = t->kind == Kind::Money;
+      // JSON has no money type: a plain number is taken as dollars.
+      auto v = read_decimal(d, money);
+      if (!v) return type_error(d, t, diags, src, path, money ? "write dollars as a number, e.g. 90000.50" : "");
+      out = Value::num(*v, money);
+      return true;
+    }
+    case Kind::String:
+    case Kind::Symbol: {
+      if (d.kind != Document::Kind::String) return type_error(d, t, diags, src, path);
+      std::string_view s = d.text;
+      if (t->kind == Kind::Symbol && !s.empty() && s[0] == ':') s.remove_prefix(1);
+      out = Value::str(arena.copy(s), t->kind == Kind::Symbol);
+      return true;
+    }
+    case Kind::List: {
+      if (d.kind != Document::Kind::Array) return type_error(d, t, diags, src, path);
+      Value* items = arena.values(d.items.size());
+      bool ok = true;
+      for (size_t i = 0; i < d.items.size(); ++i)
+        ok &= bind_value(d.items[i], t->elem, arena, items[i], diags, src, fmt::format("{}[{}]", path, i), strict);
+      out = Value::list(items, static_cast<uint32_t>(d.items.size()));
+      return ok;
+    }
+    case Kind::Record: {
+      if (d.kind != Document::Kind::Object) return type_error(d, t, diags, src, path);
+      Value* fields = arena.values(t->fields.size());
+      bool ok = true;
+      for (size_t i = 0; i < t->fields.size(); ++i) {
+        const Document* v = d.find(t->fields[i].name);
+        std::string fp = fmt::format("{}.{}", path, t->fields[i].name);
+        if (!v) {
+          auto& diag = diags.add(Code::InputMissing, doc_location(d, src), fmt::format("{}: required field is missing", fp));
+          if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", src ? src->name() : "input")});
+          fields[i] = Value();
+          ok = false;
+          continue;
+        }
+        ok &= bind_value(*v, t->fields[i].type, arena, fields[i], diags, src, fp, strict);
+      }
+      if (strict)
+        for (size_t k = 0; k < d.keys.size(); ++k)
+          if (dsl::field_index(t, d.keys[k]) < 0) {
+            std::vector<std::string> names;
+            for (const auto& f : t->fields) names.push_back(f.name);
+            auto& diag = diags.add(Code::InputUnknown, doc_location(d.items[k], src),
+                                   fmt::format("{}.{}: the policy has no such field", path, d.keys[k]));
+            if (auto s = dsl::did_you_mean(d.keys[k], names); !s.empty()) diag.help = fmt::format("did you mean '{}'?", s);
+            ok = false;
+          }
+      out = Value::record(fields, static_cast<uint32_t>(t->fields.size()));
+      return ok;
+    }
+    default: return type_error(d, t, diags, src, path, "this type cannot come from an input");
+  }
+}
+
+bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const dsl::Type& input_type, bool strict,
+                Arena& arena, Value& out, Diagnostics& diags, const dsl::SourcePtr& source, std::string_view prefix) {
+  std::string root(prefix);
+  if (doc.kind != Document::Kind::Object) {
+    diags.add(Code::InputType, doc_location(doc, source), fmt::format("{}: the input must be an object of fields", root));
+    return false;
+  }
+  Value* fields = arena.values(input_type->fields.size());
+  bool ok = true;
+  for (size_t i = 0; i < input_type->fields.size(); ++i) {
+    const auto& f = input_type->fields[i];
+    auto decl = std::find_if(inputs.begin(), inputs.end(), [&](const InputDecl& x) { return x.name == f.name; });
+    const Document* v = doc.find(f.name);
+    std::string fp = fmt::format("{}.{}", root, f.name);
+    if (!v || v->kind == Document::Kind::Null) {
+      fields[i] = Value();
+      if (decl != inputs.end() && decl->optional) continue;
+      auto& diag = diags.add(Code::InputMissing, doc_location(doc, source),
+                             fmt::format("{}: required input is missing", fp),
+                             decl != inputs.end() && !decl->doc.empty() ? fmt::format("{}: {}", f.name, decl->doc) : "");
+      if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", source ? source->name() : "input")});
+      ok = false;
+      continue;
+    }
+    ok &= bind_value(*v, f.type, arena, fields[i], diags, source, fp, strict);
+  }
+  if (strict)
+    for (size_t k = 0; k < doc.keys.size(); ++k)
+      if (dsl::field_index(input_type, doc.keys[k]) < 0) {
+        std::vector<std::string> names;
+        for (const auto& f : input_type->fields) names.push_back(f.name);
+        auto& diag = diags.add(Code::InputUnknown, doc_location(doc.items[k], source),
+                               fmt::format("{}.{}: the policy declares no such input", root, doc.keys[k]));
+        if (auto s = dsl::did_you_mean(doc.keys[k], names); !s.empty()) diag.help = fmt::format("did you mean '{}'?", s);
+        if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", source ? source->name() : "input")});
+        ok = false;
+      }
+  out = Value::record(fields, static_cast<uint32_t>(input_type->fields.size()));
+  return ok;
+}
+
+}  // namespace merit::engine

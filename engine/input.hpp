@@ -1,0 +1,45 @@
+// Inputs: JSON or YAML documents -> the policy's input record, in an evaluator's arena.
+// In:  document text.  Out: a Value of the policy's input type.
+// Invariant: numbers are read from their text (never through a double); every problem is an
+// I8xx diagnostic naming the file and the JSON path ($.measures[2].rate).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/diagnostic.hpp"
+#include "engine/policy.hpp"
+#include "engine/value.hpp"
+
+namespace merit::engine {
+
+// A parsed document, independent of JSON or YAML. Numbers keep their source text.
+struct Document {
+  enum class Kind : uint8_t { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
+  bool flag = false;
+  bool quoted = false;           // YAML: the scalar was quoted (so it is a string)
+  std::string text;              // Number: the literal; String: the value
+  std::vector<Document> items;   // Array elements; Object values
+  std::vector<std::string> keys; // Object keys (document order)
+  uint32_t offset = 0;           // byte offset in the source, where known (YAML)
+  bool has_offset = false;
+  const Document* find(std::string_view key) const;
+};
+
+// Parses JSON (nlohmann::json's SAX parser) or YAML (chosen by `format`: "json", "yaml", or
+// "" to decide from the file name's extension). Reports I800 on malformed text.
+std::optional<Document> parse_document(const dsl::SourcePtr& source, dsl::Diagnostics& diags,
+                                       std::string_view format = "");
+
+// Converts `doc` to the policy's input record. Fields the policy declares optional may be
+// absent (they become 'missing'); with `strict`, fields the policy does not declare are errors.
+bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const dsl::Type& input_type,
+                bool strict, Arena& arena, Value& out, dsl::Diagnostics& diags, const dsl::SourcePtr& source,
+                std::string_view path_prefix = "$");
+
+// A value from the document, typed (exposed for tests and the case runner).
+bool bind_value(const Document& doc, const dsl::Type& type, Arena& arena, Value& out, dsl::Diagnostics& diags,
+                const dsl::SourcePtr& source, const std::string& path, bool strict);
+
+}  // namespace merit::engine

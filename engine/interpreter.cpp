@@ -1,0 +1,492 @@
+#include "engine/interpreter.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsl/builtins.hpp"
+
+namespace merit::engine {
+
+using dsl::Code;
+using dsl::Decimal;
+
+Evaluator::Evaluator(const Program& program) : program_(program) {
+  stack_.resize(program.max_stack() + 1);
+  locals_.resize(program.max_locals() + 1);
+  loops_.resize(program.max_loops() + 1);
+  handlers_.resize(program.max_handlers() + 1);
+  size_t n = program.definitions().size();
+  outcome_.state.resize(n);
+  outcome_.values.resize(n);
+  outcome_.error_of.resize(n);
+}
+
+const Outcome& Evaluator::evaluate(const Value& input, const EvalOptions& options) {
+  if (options.rules.empty()) return evaluate_order(input, program_.order(), options.trace);
+  return evaluate_order(input, program_.closure(options.rules), options.trace);
+}
+
+const Outcome& Evaluator::evaluate_order(const Value& input, const std::vector<int>& order, bool trace) {
+  input_ = input;
+  std::fill(outcome_.state.begin(), outcome_.state.end(), Outcome::State::NotEvaluated);
+  std::fill(outcome_.error_of.begin(), outcome_.error_of.end(), -1);
+  outcome_.errors.clear();
+  outcome_.trace.steps.clear();
+  for (int d : order) {
+    current_ = d;
+    if (trace) {
+      outcome_.trace.steps.push_back({d, {}, {}});
+      run<true>(d);
+    } else {
+      run<false>(d);
+    }
+  }
+  return outcome_;
+}
+
+bool Evaluator::fail(Code code, uint32_t loc, std::string message) {
+  outcome_.errors.push_back({code, program_.location(loc), std::move(message), current_, code, current_});
+  outcome_.state[current_] = Outcome::State::Failed;
+  outcome_.error_of[current_] = static_cast<int>(outcome_.errors.size() - 1);
+  return false;
+}
+
+namespace {
+
+bool catchable(Code c) { return c == Code::MissingInput || c == Code::TableMiss; }
+
+Value num_like(const Value& like, Decimal d) { return Value::num(d, like.kind == ValueKind::Money); }
+
+std::string key_text(const Value* keys, uint32_t n) {
+  std::string s;
+  for (uint32_t i = 0; i < n; ++i) s += (i ? ", " : "") + to_string(keys[i]);
+  return s;
+}
+
+}  // namespace
+
+// The interpreter loop. kTrace is a template parameter so that tracing costs nothing when off.
+template <bool kTrace>
+bool Evaluator::run(int def) {
+  const ProgramDefinition& d = program_.definitions()[def];
+  const Instr* code = program_.code().data();
+  const Value* consts = program_.constants().data();
+  const Arithmetic& arith = program_.arithmetic();
+  Value* stack = stack_.data();
+  Value* locals = locals_.data();
+  Loop* loops = loops_.data();
+  Handler* handlers = handlers_.data();
+  uint32_t sp = 0, nloops = 0, nhandlers = 0;
+  uint32_t pc = d.code_begin;
+  TraceStep* step = kTrace ? &outcome_.trace.steps.back() : nullptr;
+
+  // On an error: a `??` handler in this definition takes missing values and table misses;
+  // anything else fails the definition with a located, coded error.
+  Code root_code{};
+  int root_def = -1;
+  auto raise = [&](Code c, uint32_t loc, std::string msg) -> bool {
+    Code effective = c == Code::FailedDependency ? root_code : c;
+    if (nhandlers > 0 && catchable(effective)) {
+      const Handler& h = handlers[--nhandlers];
+      pc = h.pc;
+      sp = h.stack_depth;
+      nloops = h.loop_depth;
+      return true;
+    }
+    fail(c, loc, std::move(msg));
+    if (c == Code::FailedDependency) {
+      outcome_.errors.back().root_code = root_code;
+      outcome_.errors.back().root_definition = root_def;
+    }
+    return false;
+  };
+#define MERIT_RAISE(code_, msg_)                 \
+  do {                                           \
+    if (!raise(code_, in.loc, msg_)) return false; \
+    goto next;                                   \
+  } while (0)
+
+  for (;;) {
+    {
+      const Instr& in = code[pc++];
+      switch (in.op) {
+        case OpCode::Const: stack[sp++] = consts[in.a]; break;
+        case OpCode::Param:
+          if constexpr (kTrace)
+            if (std::find(step->parameters_read.begin(), step->parameters_read.end(), int(in.b)) == step->parameters_read.end())
+              step->parameters_read.push_back(static_cast<int>(in.b));
+          stack[sp++] = consts[in.a];
+          break;
+        case OpCode::Input: stack[sp++] = input_; break;
+        case OpCode::LoadDef: {
+          if constexpr (kTrace)
+            if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in.a)) == step->definitions_read.end())
+              step->definitions_read.push_back(static_cast<int>(in.a));
+          auto st = outcome_.state[in.a];
+          if (st == Outcome::State::Ok) {
+            stack[sp++] = outcome_.values[in.a];
+            break;
+          }
+          const auto& dep = program_.definitions()[in.a];
+          if (st == Outcome::State::Failed) {
+            const EvalError& cause = outcome_.errors[outcome_.error_of[in.a]];
+            root_code = cause.root_code;
+            root_def = cause.root_definition;
+            MERIT_RAISE(Code::FailedDependency,
+                        fmt::format("'{}' failed: {}", dep.name, cause.message));
+          }
+          root_code = Code::FailedDependency;
+          MERIT_RAISE(Code::FailedDependency, fmt::format("'{}' was not evaluated", dep.name));
+        }
+        case OpCode::Local: stack[sp++] = locals[in.a]; break;
+        case OpCode::Store: locals[in.a] = stack[--sp]; break;
+        case OpCode::Field: {
+          const Value& r = stack[sp - 1];
+          if (r.kind != ValueKind::Record || in.a >= r.size)
+            MERIT_RAISE(Code::MissingInput, fmt::format("no value to read field '{}' from", program_.field_name(in.b)));
+          Value v = r.items[in.a];
+          if (v.is_missing())
+            MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
+          stack[sp - 1] = v;
+          break;
+        }
+        case OpCode::IndexTable: {
+          uint32_t n = in.a;
+          const Value* keys = &stack[sp - n];
+          const TableData& t = *stack[sp - n - 1].table;
+          auto cmp_row = [&](const Value& row) {
+            for (uint32_t k = 0; k < n; ++k)
+              if (int c = compare_values(row.items[t.key_fields[k]], keys[k])) return c;
+            return 0;
+          };
+          auto it = std::lower_bound(t.rows.begin(), t.rows.end(), 0,
+                                     [&](const Value& row, int) { return cmp_row(row) < 0; });
+          if (it == t.rows.end() || cmp_row(*it) != 0)
+            MERIT_RAISE(Code::TableMiss, fmt::format("no row for key ({})", key_text(keys, n)));
+          sp -= n;
+          stack[sp - 1] = *it;
+          break;
+        }
+        case OpCode::IndexList: {
+          const Value& list = stack[sp - 2];
+          auto i = stack[sp - 1].number.to_int64();
+          if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size)
+            MERIT_RAISE(Code::BadArgument, fmt::format("index {} is outside the list (size {})",
+                                                       stack[sp - 1].number.to_string(), list.size));
+          Value v = list.items[*i];
+          sp -= 1;
+          stack[sp - 1] = v;
+          break;
+        }
+        case OpCode::Add:
+        case OpCode::Sub:
+        case OpCode::Mul:
+        case OpCode::Div: {
+          const Value& a = stack[sp - 2];
+          const Value& b = stack[sp - 1];
+          Decimal r;
+          bool ok = true;
+          ValueKind kind = a.kind;
+          switch (in.op) {
+            case OpCode::Add: ok = dsl::add(a.number, b.number, r); break;
+            case OpCode::Sub: ok = dsl::sub(a.number, b.number, r); break;
+            case OpCode::Mul:
+              ok = dsl::mul(a.number, b.number, r);
+              kind = (a.kind == ValueKind::Money || b.kind == ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
+              break;
+            default:
+              if (b.number.is_zero())
+                MERIT_RAISE(Code::DivisionByZero, fmt::format("division by zero ({} / 0)", to_string(a)));
+              ok = dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r);
+              kind = (a.kind == ValueKind::Money && b.kind != ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
+          }
+          if (!ok) MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
+          sp -= 1;
+          stack[sp - 1] = Value::num(r, kind == ValueKind::Money);
+          break;
+        }
+        case OpCode::Neg: stack[sp - 1].number = stack[sp - 1].number.negated(); break;
+        case OpCode::Not: stack[sp - 1].flag = !stack[sp - 1].flag; break;
+        case OpCode::Eq:
+        case OpCode::Ne:
+        case OpCode::Lt:
+        case OpCode::Le:
+        case OpCode::Gt:
+        case OpCode::Ge: {
+          int c = compare_values(stack[sp - 2], stack[sp - 1]);
+          bool r = false;
+          switch (in.op) {
+            case OpCode::Eq: r = c == 0; break;
+            case OpCode::Ne: r = c != 0; break;
+            case OpCode::Lt: r = c < 0; break;
+            case OpCode::Le: r = c <= 0; break;
+            case OpCode::Gt: r = c > 0; break;
+            default: r = c >= 0; break;
+          }
+          sp -= 1;
+          stack[sp - 1] = Value::boolean(r);
+          break;
+        }
+        case OpCode::Jump: pc = in.a; break;
+        case OpCode::JumpIfFalse:
+          if (!stack[--sp].flag) pc = in.a;
+          break;
+        case OpCode::MakeList:
+        case OpCode::MakeRecord: {
+          Value* items = arena_.values(in.a);
+          sp -= in.a;
+          std::copy(stack + sp, stack + sp + in.a, items);
+          stack[sp++] = in.op == OpCode::MakeList ? Value::list(items, in.a) : Value::record(items, in.a);
+          break;
+        }
+        case OpCode::CallBuiltin: {
+          uint32_t argc = in.b;
+          Value* args = &stack[sp - argc];
+          Value result;
+          switch (static_cast<dsl::Builtin>(in.a)) {
+            case dsl::Builtin::Min:
+            case dsl::Builtin::Max: {
+              bool is_min = static_cast<dsl::Builtin>(in.a) == dsl::Builtin::Min;
+              const Value* xs = argc == 1 ? args[0].items : args;
+              uint32_t n = argc == 1 ? args[0].size : argc;
+              if (n == 0) MERIT_RAISE(Code::EmptyCollection, fmt::format("{} of an empty list", is_min ? "min" : "max"));
+              result = xs[0];
+              for (uint32_t i = 1; i < n; ++i) {
+                int c = dsl::compare(xs[i].number, result.number);
+                if (is_min ? c < 0 : c > 0) result = xs[i];
+              }
+              break;
+            }
+            case dsl::Builtin::Clamp:
+              if (dsl::compare(args[1].number, args[2].number) > 0)
+                MERIT_RAISE(Code::BadArgument, fmt::format("clamp: low {} is above high {}", to_string(args[1]), to_string(args[2])));
+              result = args[0];
+              if (dsl::compare(result.number, args[1].number) < 0) result = args[1];
+              if (dsl::compare(result.number, args[2].number) > 0) result = args[2];
+              break;
+            case dsl::Builtin::Round:
+            case dsl::Builtin::Floor:
+            case dsl::Builtin::Ceil: {
+              int digits = 0;
+              dsl::Rounding mode = arith.default_rounding;
+              auto id = static_cast<dsl::Builtin>(in.a);
+              if (id == dsl::Builtin::Round) {
+                auto dg = args[1].number.to_int64();
+                if (!dg || *dg < 0 || *dg > Decimal::kMaxScale)
+                  MERIT_RAISE(Code::BadArgument, fmt::format("round: digits must be a whole number from 0 to 18, not {}",
+                                                             args[1].number.to_string()));
+                digits = static_cast<int>(*dg);
+                if (in.mode) mode = static_cast<dsl::Rounding>(in.mode - 1);
+              } else {
+                mode = id == dsl::Builtin::Floor ? dsl::Rounding::Floor : dsl::Rounding::Ceiling;
+              }
+              Decimal r;
+              if (!dsl::round(args[0].number, digits, mode, r)) MERIT_RAISE(Code::DecimalOverflow, "round: result too large");
+              result = num_like(args[0], r);
+              break;
+            }
+            case dsl::Builtin::Abs: result = num_like(args[0], args[0].number.abs()); break;
+            case dsl::Builtin::Interpolate: {
+              const Value& x = args[0];
+              const Value& b = args[1];
+              bool inverse = argc == 3 && args[2].flag;
+              int k = -1;
+              for (uint32_t i = 0; i < b.size; ++i) {
+                int c = dsl::compare(x.number, b.items[i].number);
+                if (inverse ? c <= 0 : c >= 0) k = static_cast<int>(i);
+              }
+              Decimal pos = Decimal::from_int(k);
+              if (k >= 0 && static_cast<uint32_t>(k) + 1 < b.size) {
+                Decimal num, den, frac;
+                const Decimal& lo = b.items[k].number;
+                const Decimal& hi = b.items[k + 1].number;
+                bool ok = inverse ? (dsl::sub(lo, x.number, num) && dsl::sub(lo, hi, den))
+                                  : (dsl::sub(x.number, lo, num) && dsl::sub(hi, lo, den));
+                if (!ok) MERIT_RAISE(Code::DecimalOverflow, "interpolate: numbers too large");
+                if (!den.is_zero() && !num.is_zero()) {
+                  if (!dsl::div(num, den, arith.division_scale, arith.division_rounding, frac) ||
+                      !dsl::add(pos, frac, pos))
+                    MERIT_RAISE(Code::DecimalOverflow, "interpolate: numbers too large");
+                }
+              }
+              result = Value::num(pos);
+              break;
+            }
+            case dsl::Builtin::Sum:
+            case dsl::Builtin::Mean: {
+              const Value& xs = args[0];
+              bool mean = static_cast<dsl::Builtin>(in.a) == dsl::Builtin::Mean;
+              if (mean && xs.size == 0) MERIT_RAISE(Code::EmptyCollection, "mean of an empty list");
+              Decimal acc;
+              for (uint32_t i = 0; i < xs.size; ++i)
+                if (!dsl::add(acc, xs.items[i].number, acc)) MERIT_RAISE(Code::DecimalOverflow, "sum too large");
+              if (mean && !dsl::div(acc, Decimal::from_int(xs.size), arith.division_scale, arith.division_rounding, acc))
+                MERIT_RAISE(Code::DecimalOverflow, "mean too large");
+              result = Value::num(acc, in.flags & 1);
+              break;
+            }
+            case dsl::Builtin::Count: result = Value::num(Decimal::from_int(args[0].size)); break;
+            case dsl::Builtin::Take: {
+              auto n = args[1].number.to_int64();
+              if (!n || *n < 0)
+                MERIT_RAISE(Code::BadArgument, fmt::format("take: the count must be a whole number >= 0, not {}",
+                                                           args[1].number.to_string()));
+              result = Value::list(args[0].items, static_cast<uint32_t>(std::min<int64_t>(*n, args[0].size)));
+              break;
+            }
+            case dsl::Builtin::IndexOf:
+            case dsl::Builtin::Contains: {
+              int found = -1;
+              for (uint32_t i = 0; i < args[0].size && found < 0; ++i)
+                if (equal_values(args[0].items[i], args[1])) found = static_cast<int>(i);
+              result = static_cast<dsl::Builtin>(in.a) == dsl::Builtin::Contains ? Value::boolean(found >= 0)
+                                                                                  : Value::num(Decimal::from_int(found));
+              break;
+            }
+            case dsl::Builtin::Rows:
+              result = Value::list(args[0].table->rows.data(), static_cast<uint32_t>(args[0].table->rows.size()));
+              break;
+            default: MERIT_RAISE(Code::BadArgument, "built-in needs a lambda");
+          }
+          sp -= argc;
+          stack[sp++] = result;
+          break;
+        }
+        case OpCode::LoopBegin: {
+          Value list = stack[--sp];
+          auto kind = static_cast<LoopKind>(in.mode);
+          if (list.size == 0) {
+            Value r;
+            switch (kind) {
+              case LoopKind::Map:
+              case LoopKind::Filter:
+              case LoopKind::SortAsc:
+              case LoopKind::SortDesc: r = Value::list(nullptr, 0); break;
+              case LoopKind::Sum: r = Value::num(Decimal(), in.flags & 1); break;
+              case LoopKind::Count: r = Value::num(Decimal()); break;
+              case LoopKind::Any: r = Value::boolean(false); break;
+              case LoopKind::All: r = Value::boolean(true); break;
+              case LoopKind::FindIndex: r = Value::num(Decimal::from_int(-1)); break;
+              default:
+                MERIT_RAISE(Code::EmptyCollection, fmt::format("{} of an empty list",
+                                                               kind == LoopKind::Mean ? "mean" : kind == LoopKind::Min ? "min" : "max"));
+            }
+            stack[sp++] = r;
+            pc = in.b;
+            break;
+          }
+          Loop& L = loops[nloops++];
+          L = Loop{list.items, list.size, 0, Value(), nullptr, 0, nullptr};
+          if (kind == LoopKind::Map || kind == LoopKind::Filter || kind == LoopKind::SortAsc || kind == LoopKind::SortDesc)
+            L.out = arena_.values(list.size);
+          if (kind == LoopKind::SortAsc || kind == LoopKind::SortDesc) L.keys = arena_.values(list.size);
+          if (kind == LoopKind::Sum || kind == LoopKind::Mean || kind == LoopKind::Count) L.acc = Value::num(Decimal());
+          locals[in.a] = list.items[0];
+          break;
+        }
+        case OpCode::LoopNext: {
+          Loop& L = loops[nloops - 1];
+          Value v = stack[--sp];
+          auto kind = static_cast<LoopKind>(in.mode);
+          bool done = false;
+          switch (kind) {
+            case LoopKind::Map: L.out[L.index] = v; break;
+            case LoopKind::Filter:
+              if (v.flag) L.out[L.out_size++] = L.items[L.index];
+              break;
+            case LoopKind::Sum:
+            case LoopKind::Mean:
+              if (!dsl::add(L.acc.number, v.number, L.acc.number)) MERIT_RAISE(Code::DecimalOverflow, "sum too large");
+              L.acc.kind = v.kind;
+              break;
+            case LoopKind::Count:
+              if (v.flag && !dsl::add(L.acc.number, Decimal::from_int(1), L.acc.number))
+                MERIT_RAISE(Code::DecimalOverflow, "count too large");
+              break;
+            case LoopKind::Any:
+              if (v.flag) {
+                L.acc = Value::boolean(true);
+                done = true;
+              }
+              break;
+            case LoopKind::All:
+              if (!v.flag) {
+                L.acc = Value::boolean(false);
+                done = true;
+              }
+              break;
+            case LoopKind::Min:
+            case LoopKind::Max: {
+              int c = L.index == 0 ? 0 : dsl::compare(v.number, L.acc.number);
+              if (L.index == 0 || (kind == LoopKind::Min ? c < 0 : c > 0)) L.acc = v;
+              break;
+            }
+            case LoopKind::SortAsc:
+            case LoopKind::SortDesc: L.keys[L.index] = v; break;
+            case LoopKind::FindIndex:
+              if (v.flag) {
+                L.acc = Value::num(Decimal::from_int(L.index));
+                done = true;
+              }
+              break;
+          }
+          ++L.index;
+          if (!done && L.index < L.size) {
+            locals[in.a] = L.items[L.index];
+            pc = in.b;
+            break;
+          }
+          Value r;
+          switch (kind) {
+            case LoopKind::Map: r = Value::list(L.out, L.size); break;
+            case LoopKind::Filter: r = Value::list(L.out, L.out_size); break;
+            case LoopKind::Mean: {
+              Decimal m;
+              if (!dsl::div(L.acc.number, Decimal::from_int(L.size), arith.division_scale, arith.division_rounding, m))
+                MERIT_RAISE(Code::DecimalOverflow, "mean too large");
+              r = num_like(L.acc, m);
+              break;
+            }
+            case LoopKind::Any: r = done ? L.acc : Value::boolean(false); break;
+            case LoopKind::All: r = done ? L.acc : Value::boolean(true); break;
+            case LoopKind::FindIndex: r = done ? L.acc : Value::num(Decimal::from_int(-1)); break;
+            case LoopKind::SortAsc:
+            case LoopKind::SortDesc: {
+              // Stable: equal keys keep their order (the index breaks ties).
+              auto* idx = reinterpret_cast<uint32_t*>(arena_.values((L.size * sizeof(uint32_t) + sizeof(Value) - 1) / sizeof(Value)));
+              for (uint32_t i = 0; i < L.size; ++i) idx[i] = i;
+              bool desc = kind == LoopKind::SortDesc;
+              const Value* keys = L.keys;
+              std::sort(idx, idx + L.size, [&](uint32_t a, uint32_t b) {
+                int c = compare_values(keys[a], keys[b]);
+                if (c != 0) return desc ? c > 0 : c < 0;
+                return a < b;
+              });
+              for (uint32_t i = 0; i < L.size; ++i) L.out[i] = L.items[idx[i]];
+              r = Value::list(L.out, L.size);
+              break;
+            }
+            default: r = L.acc; break;
+          }
+          --nloops;
+          stack[sp++] = r;
+          break;
+        }
+        case OpCode::TryBegin: handlers[nhandlers++] = Handler{in.a, sp, nloops}; break;
+        case OpCode::TryEnd: --nhandlers; break;
+        case OpCode::Return:
+          outcome_.values[def] = stack[--sp];
+          outcome_.state[def] = Outcome::State::Ok;
+          return true;
+      }
+    }
+  next:;
+  }
+#undef MERIT_RAISE
+}
+
+template bool Evaluator::run<true>(int);
+template bool Evaluator::run<false>(int);
+
+}  // namespace merit::engine

@@ -1,0 +1,104 @@
+// Interpreter: Program + input -> a value (or a located runtime error) per definition.
+// In:  an immutable Program and an input record bound into this Evaluator's arena.
+// Out: an Outcome that lives until the next evaluate() on the same Evaluator.
+// Invariant: an Evaluator pre-allocates its stacks from the Program's frame sizes and resets
+// its arena between inputs, so evaluating an input does not allocate once warmed up (except to
+// record errors or a trace). Use one Evaluator per thread; the Program is shared read-only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/diagnostic.hpp"
+#include "engine/program.hpp"
+
+namespace merit::engine {
+
+// A runtime error inside a policy: coded and located, never a crash.
+struct EvalError {
+  dsl::Code code;
+  dsl::Location where;
+  std::string message;
+  int definition = -1;          // where it happened
+  dsl::Code root_code;          // for R706: the code of the error that started the chain
+  int root_definition = -1;
+};
+
+// "Why": for each definition evaluated, what it actually read (in the order it read them).
+struct TraceStep {
+  int definition = -1;
+  std::vector<int> definitions_read;
+  std::vector<int> parameters_read;
+};
+struct Trace {
+  std::vector<TraceStep> steps;  // in evaluation order
+};
+
+struct EvalOptions {
+  bool trace = false;
+  std::vector<int> rules;  // empty: every definition
+};
+
+struct Outcome {
+  enum class State : uint8_t { NotEvaluated, Ok, Failed };
+  std::vector<State> state;       // per definition
+  std::vector<Value> values;      // per definition (valid when Ok)
+  std::vector<int> error_of;      // per definition: index into errors, or -1
+  std::vector<EvalError> errors;
+  Trace trace;                    // filled when EvalOptions::trace
+  bool ok() const { return errors.empty(); }
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(const Program& program);
+
+  // Evaluates the requested definitions (and what they read) against `input`, a record value
+  // made by bind_input() in this evaluator's arena(). Returns a reference into this Evaluator.
+  const Outcome& evaluate(const Value& input, const EvalOptions& options = {});
+  // Evaluation order for `rules` can be computed once and reused across inputs.
+  const Outcome& evaluate_order(const Value& input, const std::vector<int>& order, bool trace);
+
+  // Memory for the input: reset it before binding the next input.
+  Arena& arena() { return arena_; }
+  const Program& program() const { return program_; }
+
+ private:
+  template <bool kTrace>
+  bool run(int def);
+  bool fail(dsl::Code code, uint32_t loc, std::string message);
+  bool fail_dependency(int dep, uint32_t loc);
+
+  struct Loop {
+    const Value* items;
+    uint32_t size;
+    uint32_t index;
+    Value acc;
+    Value* out;
+    uint32_t out_size;
+    Value* keys;  // sort keys
+  };
+  struct Handler {
+    uint32_t pc;
+    uint32_t stack_depth;
+    uint32_t loop_depth;
+  };
+
+  const Program& program_;
+  Arena arena_;
+  Outcome outcome_;
+  std::vector<Value> stack_;
+  std::vector<Value> locals_;
+  std::vector<Loop> loops_;
+  std::vector<Handler> handlers_;
+  std::vector<int> all_order_;
+  Value input_;
+  int current_ = -1;
+  // Set by fail(): where to resume if a ?? handler catches the error.
+  uint32_t resume_pc_ = 0;
+  bool resumed_ = false;
+  uint32_t sp_after_resume_ = 0;
+  uint32_t loops_after_resume_ = 0;
+};
+
+}  // namespace merit::engine

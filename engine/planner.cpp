@@ -1,0 +1,407 @@
+#include "engine/planner.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "dsl/builtins.hpp"
+
+namespace merit::engine {
+
+using dsl::Expr;
+using dsl::ExprKind;
+using dsl::Op;
+using dsl::RefKind;
+
+Value constant_value(const Datum& d, const dsl::Type& type, std::deque<std::string>& strings,
+                     std::deque<std::vector<Value>>& arrays, std::deque<TableData>& tables) {
+  switch (d.kind) {
+    case Datum::Kind::Bool: return Value::boolean(d.flag);
+    case Datum::Kind::Number: return Value::num(d.number);
+    case Datum::Kind::Money: return Value::num(d.number, true);
+    case Datum::Kind::String:
+    case Datum::Kind::Symbol: {
+      const std::string& s = strings.emplace_back(d.text);
+      return Value::str(s, d.kind == Datum::Kind::Symbol);
+    }
+    case Datum::Kind::List: {
+      auto& arr = arrays.emplace_back();
+      dsl::Type elem = type && type->kind == dsl::Kind::List ? type->elem : nullptr;
+      for (const auto& e : d.items) arr.push_back(constant_value(e, elem, strings, arrays, tables));
+      return Value::list(arr.data(), static_cast<uint32_t>(arr.size()));
+    }
+    case Datum::Kind::Record: {
+      // Fields in the order of the record type (sorted by name), which is also the datum's order.
+      auto& arr = arrays.emplace_back();
+      for (size_t i = 0; i < d.items.size(); ++i) {
+        dsl::Type ft = type && type->kind == dsl::Kind::Record && i < type->fields.size() ? type->fields[i].type : nullptr;
+        arr.push_back(constant_value(d.items[i], ft, strings, arrays, tables));
+      }
+      return Value::record(arr.data(), static_cast<uint32_t>(arr.size()));
+    }
+    case Datum::Kind::Table: {
+      TableData& t = tables.emplace_back();
+      const dsl::Type& row = type->elem;
+      for (const auto& k : d.names) {
+        t.key_fields.push_back(dsl::field_index(row, k));
+        t.key_names.push_back(k);
+      }
+      for (const auto& r : d.items) t.rows.push_back(constant_value(r, row, strings, arrays, tables));
+      std::stable_sort(t.rows.begin(), t.rows.end(), [&](const Value& a, const Value& b) {
+        for (int f : t.key_fields)
+          if (int c = compare_values(a.items[f], b.items[f])) return c < 0;
+        return false;
+      });
+      return Value::of_table(&t);
+    }
+  }
+  return Value();
+}
+
+namespace {
+
+struct Emitter {
+  // Program storage the emitter appends to (handed over by Planner, Program's friend).
+  std::vector<Instr>& code;
+  std::vector<Value>& constants;
+  std::vector<dsl::Location>& locations;
+  std::vector<std::string>& field_names;
+  std::deque<std::string>& strs;
+  const dsl::CheckUnit& unit;
+  const dsl::CheckResult& checked;
+  const std::vector<uint32_t>& param_const;  // parameter index -> constant index
+
+  dsl::SourcePtr source;
+  int depth = 0;  // stack depth at this point of the code
+  int max_depth = 0;
+  int loops = 0, max_loops = 0;
+  int handlers = 0, max_handlers = 0;
+  uint32_t frame_top = 0;  // first local slot not in use
+  uint32_t max_frame = 0;
+
+  uint32_t loc(dsl::Span s) {
+    locations.push_back({source, s});
+    return static_cast<uint32_t>(locations.size() - 1);
+  }
+  size_t emit(OpCode op, uint32_t a, uint32_t b, dsl::Span s, int stack_effect, uint8_t mode = 0) {
+    code.push_back(Instr{op, mode, 0, a, b, loc(s)});
+    depth += stack_effect;
+    max_depth = std::max(max_depth, depth);
+    return code.size() - 1;
+  }
+  uint32_t here() const { return static_cast<uint32_t>(code.size()); }
+  void patch_a(size_t at, uint32_t target) { code[at].a = target; }
+  void patch_b(size_t at, uint32_t target) { code[at].b = target; }
+  uint32_t constant(Value v) {
+    constants.push_back(v);
+    return static_cast<uint32_t>(constants.size() - 1);
+  }
+  uint32_t name_index(const std::string& n) {
+    field_names.push_back(n);
+    return static_cast<uint32_t>(field_names.size() - 1);
+  }
+
+  // Offset that maps the current definition's or inlined function's local slots into the frame.
+  uint32_t slot_base = 0;
+
+  void fields(const Expr& e, size_t first_name, const std::vector<int>& indices) {
+    for (size_t i = 0; i < indices.size(); ++i) {
+      size_t n = first_name + i;
+      emit(OpCode::Field, static_cast<uint32_t>(indices[i]), name_index(e.names[n]), e.name_spans[n], 0);
+    }
+  }
+
+  void path(const Expr& e) {
+    const auto& c = e.checked;
+    dsl::Span head{e.span.begin, e.name_spans[c.path_consumed - 1].end};
+    switch (c.ref) {
+      case RefKind::Local: emit(OpCode::Local, slot_base + c.index, 0, head, +1); break;
+      case RefKind::Parameter: emit(OpCode::Param, param_const[c.index], c.index, head, +1); break;
+      case RefKind::Definition: emit(OpCode::LoadDef, c.index, 0, head, +1); break;
+      case RefKind::Input: emit(OpCode::Input, 0, 0, head, +1); break;
+      default: break;
+    }
+    fields(e, c.path_consumed, c.field_indices);
+  }
+
+  void call_function(const Expr& e) {
+    int fi = e.checked.index;
+    const auto& fn = *unit.functions[fi];
+    uint32_t base = frame_top;
+    frame_top += checked.function_locals[fi];
+    max_frame = std::max(max_frame, frame_top);
+    for (size_t i = 0; i < e.kids.size(); ++i) {
+      expr(*e.kids[i]);
+      emit(OpCode::Store, base + static_cast<uint32_t>(i), 0, e.kids[i]->span, -1);
+    }
+    uint32_t saved_base = slot_base;
+    dsl::SourcePtr saved_source = source;
+    slot_base = base;
+    source = fn.source;
+    expr(*fn.body);
+    slot_base = saved_base;
+    source = saved_source;
+    frame_top = base;
+  }
+
+  LoopKind loop_kind(dsl::Builtin id, const Expr& e) {
+    switch (id) {
+      case dsl::Builtin::Map: return LoopKind::Map;
+      case dsl::Builtin::Filter: return LoopKind::Filter;
+      case dsl::Builtin::Sum: return LoopKind::Sum;
+      case dsl::Builtin::Mean: return LoopKind::Mean;
+      case dsl::Builtin::Count: return LoopKind::Count;
+      case dsl::Builtin::Any: return LoopKind::Any;
+      case dsl::Builtin::All: return LoopKind::All;
+      case dsl::Builtin::Min: return LoopKind::Min;
+      case dsl::Builtin::Max: return LoopKind::Max;
+      case dsl::Builtin::FindIndex: return LoopKind::FindIndex;
+      case dsl::Builtin::SortBy:
+        return e.kids.size() == 3 && e.kids[2]->text == "desc" ? LoopKind::SortDesc : LoopKind::SortAsc;
+      default: return LoopKind::Map;
+    }
+  }
+
+  void call_builtin(const Expr& e) {
+    auto id = static_cast<dsl::Builtin>(e.checked.index);
+    const auto& spec = dsl::builtin_spec(id);
+    bool lambda = spec.lambda_position >= 0 && static_cast<int>(e.kids.size()) > spec.lambda_position &&
+                  e.kids[spec.lambda_position]->kind == ExprKind::Lambda;
+    if (lambda) {
+      const Expr& lam = *e.kids[spec.lambda_position];
+      uint32_t slot = slot_base + static_cast<uint32_t>(lam.checked.field_indices[0]);
+      expr(*e.kids[0]);
+      auto kind = static_cast<uint8_t>(loop_kind(id, e));
+      size_t begin = emit(OpCode::LoopBegin, slot, 0, e.span, 0, kind);  // list -> (loop state)
+      if (e.checked.type && e.checked.type->kind == dsl::Kind::Money) code[begin].flags = 1;
+      loops++;
+      max_loops = std::max(max_loops, loops);
+      uint32_t body = here();
+      int d0 = depth;
+      expr(*lam.kids[0]);
+      emit(OpCode::LoopNext, slot, body, e.span, 0, kind);
+      // LoopBegin takes the list and the loop leaves one result: the depth is as after the list.
+      depth = d0;
+      loops--;
+      patch_b(begin, here());
+      return;
+    }
+    int n = static_cast<int>(e.kids.size());
+    uint8_t mode = 0;
+    if (id == dsl::Builtin::Round && n == 3) {
+      mode = static_cast<uint8_t>(static_cast<int>(*dsl::rounding_from_name(e.kids[2]->text)) + 1);
+      n = 2;
+    }
+    for (int i = 0; i < n; ++i) expr(*e.kids[i]);
+    size_t at = emit(OpCode::CallBuiltin, static_cast<uint32_t>(id), static_cast<uint32_t>(n), e.span, 1 - n, mode);
+    if (e.checked.type && e.checked.type->kind == dsl::Kind::Money) code[at].flags = 1;
+  }
+
+  void expr(const Expr& e) {
+    switch (e.kind) {
+      case ExprKind::Number: emit(OpCode::Const, constant(Value::num(e.number)), 0, e.span, +1); return;
+      case ExprKind::Money: emit(OpCode::Const, constant(Value::num(e.number, true)), 0, e.span, +1); return;
+      case ExprKind::Bool: emit(OpCode::Const, constant(Value::boolean(e.flag)), 0, e.span, +1); return;
+      case ExprKind::String:
+      case ExprKind::Symbol: {
+        const std::string& s = strs.emplace_back(e.text);
+        emit(OpCode::Const, constant(Value::str(s, e.kind == ExprKind::Symbol)), 0, e.span, +1);
+        return;
+      }
+      case ExprKind::List:
+        for (const auto& k : e.kids) expr(*k);
+        emit(OpCode::MakeList, static_cast<uint32_t>(e.kids.size()), 0, e.span, 1 - static_cast<int>(e.kids.size()));
+        return;
+      case ExprKind::Record: {
+        std::vector<size_t> order(e.kids.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return e.names[a] < e.names[b]; });
+        for (size_t i : order) expr(*e.kids[i]);
+        emit(OpCode::MakeRecord, static_cast<uint32_t>(e.kids.size()), 0, e.span, 1 - static_cast<int>(e.kids.size()));
+        return;
+      }
+      case ExprKind::Path: path(e); return;
+      case ExprKind::Field:
+        expr(*e.kids[0]);
+        fields(e, 0, e.checked.field_indices);
+        return;
+      case ExprKind::Index: {
+        for (const auto& k : e.kids) expr(*k);
+        int nkeys = static_cast<int>(e.kids.size()) - 1;
+        if (e.kids[0]->checked.type->kind == dsl::Kind::List)
+          emit(OpCode::IndexList, 0, 0, e.span, -1);
+        else
+          emit(OpCode::IndexTable, static_cast<uint32_t>(nkeys), 0, e.span, -nkeys);
+        return;
+      }
+      case ExprKind::Call:
+        if (e.checked.ref == RefKind::Function)
+          call_function(e);
+        else
+          call_builtin(e);
+        return;
+      case ExprKind::Lambda: return;  // only inside call_builtin
+      case ExprKind::Unary:
+        expr(*e.kids[0]);
+        emit(e.op == Op::Neg ? OpCode::Neg : OpCode::Not, 0, 0, e.span, 0);
+        return;
+      case ExprKind::Binary: binary(e); return;
+      case ExprKind::Coalesce: {
+        size_t t = emit(OpCode::TryBegin, 0, 0, e.span, 0);
+        handlers++;
+        max_handlers = std::max(max_handlers, handlers);
+        expr(*e.kids[0]);
+        handlers--;
+        emit(OpCode::TryEnd, 0, 0, e.span, 0);
+        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
+        patch_a(t, here());
+        depth--;  // the handler starts with the stack as it was at TryBegin
+        expr(*e.kids[1]);
+        patch_a(j, here());
+        return;
+      }
+      case ExprKind::If: {
+        expr(*e.kids[0]);
+        size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[0]->span, -1);
+        expr(*e.kids[1]);
+        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
+        patch_a(jf, here());
+        depth--;
+        expr(*e.kids[2]);
+        patch_a(j, here());
+        return;
+      }
+      case ExprKind::Case: {
+        std::vector<size_t> to_end;
+        for (size_t i = 0; i + 1 < e.kids.size(); i += 2) {
+          expr(*e.kids[i]);
+          size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[i]->span, -1);
+          expr(*e.kids[i + 1]);
+          to_end.push_back(emit(OpCode::Jump, 0, 0, e.span, 0));
+          depth--;
+          patch_a(jf, here());
+        }
+        expr(*e.kids.back());
+        for (size_t j : to_end) patch_a(j, here());
+        return;
+      }
+      case ExprKind::Let:
+        for (size_t i = 0; i < e.names.size(); ++i) {
+          expr(*e.kids[i]);
+          emit(OpCode::Store, slot_base + static_cast<uint32_t>(e.checked.field_indices[i]), 0, e.name_spans[i], -1);
+        }
+        expr(*e.kids.back());
+        return;
+    }
+  }
+
+  void binary(const Expr& e) {
+    if (e.op == Op::And || e.op == Op::Or) {
+      expr(*e.kids[0]);
+      size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[0]->span, -1);
+      if (e.op == Op::And) {
+        expr(*e.kids[1]);
+        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
+        patch_a(jf, here());
+        depth--;
+        emit(OpCode::Const, constant(Value::boolean(false)), 0, e.span, +1);
+        patch_a(j, here());
+      } else {
+        emit(OpCode::Const, constant(Value::boolean(true)), 0, e.span, +1);
+        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
+        patch_a(jf, here());
+        depth--;
+        expr(*e.kids[1]);
+        patch_a(j, here());
+      }
+      return;
+    }
+    expr(*e.kids[0]);
+    expr(*e.kids[1]);
+    OpCode op = OpCode::Add;
+    switch (e.op) {
+      case Op::Add: op = OpCode::Add; break;
+      case Op::Sub: op = OpCode::Sub; break;
+      case Op::Mul: op = OpCode::Mul; break;
+      case Op::Div: op = OpCode::Div; break;
+      case Op::Eq: op = OpCode::Eq; break;
+      case Op::Ne: op = OpCode::Ne; break;
+      case Op::Lt: op = OpCode::Lt; break;
+      case Op::Le: op = OpCode::Le; break;
+      case Op::Gt: op = OpCode::Gt; break;
+      case Op::Ge: op = OpCode::Ge; break;
+      default: break;
+    }
+    emit(op, 0, 0, e.span, -1);
+  }
+};
+
+}  // namespace
+
+Program Planner::plan(const Policy& policy, const dsl::CheckUnit& unit, const dsl::CheckResult& checked) {
+  Program p;
+  p.policy_name_ = policy.name;
+  p.year_ = policy.year;
+  p.arithmetic_ = policy.arithmetic;
+  p.input_type_ = unit.input;
+  p.inputs_ = policy.inputs;
+  p.strict_inputs_ = policy.strict_inputs;
+  p.locations_.push_back({});  // location 0: none
+
+  std::vector<uint32_t> param_const;
+  for (size_t i = 0; i < unit.parameters.size(); ++i) {
+    const Parameter& src = policy.parameters[i];
+    ProgramParameter pp;
+    pp.name = src.name;
+    pp.type = src.type;
+    pp.doc = src.doc;
+    pp.unit = src.unit;
+    pp.note = src.note;
+    pp.origin = src.origin;
+    pp.citations = src.citations;
+    pp.where = src.where;
+    p.constants_.push_back(constant_value(src.value, src.type, p.strings_, p.arrays_, p.tables_));
+    pp.constant = static_cast<uint32_t>(p.constants_.size() - 1);
+    param_const.push_back(pp.constant);
+    p.parameters_.push_back(std::move(pp));
+  }
+
+  Emitter em{p.code_, p.constants_, p.locations_, p.field_names_, p.strings_, unit, checked, param_const, {}};
+  std::vector<bool> is_output(unit.definitions.size(), unit.outputs.empty());
+  for (const auto& o : unit.outputs)
+    for (size_t i = 0; i < unit.definitions.size(); ++i)
+      if (unit.definitions[i]->qualified() == o) is_output[i] = true;
+
+  p.definitions_.resize(unit.definitions.size());
+  // Code is laid out in dependency order, so the listing reads top-down like the graph.
+  for (int i : checked.order) {
+    const auto& d = *unit.definitions[i];
+    ProgramDefinition& pd = p.definitions_[i];
+    pd.name = d.qualified();
+    pd.doc = d.doc;
+    pd.citations = d.citations;
+    pd.note = d.note;
+    pd.where = {d.source, d.name_span};
+    pd.type = checked.definition_types[i];
+    pd.reads_definitions = checked.reads_definitions[i];
+    pd.reads_parameters = checked.reads_parameters[i];
+    pd.is_output = is_output[i];
+    pd.code_begin = static_cast<uint32_t>(p.code_.size());
+    em.source = d.source;
+    em.depth = 0;
+    em.slot_base = 0;
+    em.frame_top = static_cast<uint32_t>(checked.definition_locals[i]);
+    em.max_frame = std::max(em.max_frame, em.frame_top);
+    em.expr(*d.body);
+    em.emit(OpCode::Return, 0, 0, d.body->span, -1);
+    pd.code_end = static_cast<uint32_t>(p.code_.size());
+  }
+  p.order_ = checked.order;
+  p.max_stack_ = static_cast<uint32_t>(em.max_depth + 2);
+  p.max_locals_ = em.max_frame + 1;
+  p.max_loops_ = static_cast<uint32_t>(em.max_loops + 1);
+  p.max_handlers_ = static_cast<uint32_t>(em.max_handlers + 1);
+  return p;
+}
+
+}  // namespace merit::engine

@@ -1,0 +1,80 @@
+#include "engine/program.hpp"
+
+#include <fmt/format.h>
+
+namespace merit::engine {
+
+std::string_view opcode_name(OpCode op) {
+  switch (op) {
+#define MERIT_OP_NAME(name) \
+  case OpCode::name: return #name;
+    MERIT_OPCODES(MERIT_OP_NAME)
+#undef MERIT_OP_NAME
+  }
+  return "?";
+}
+
+int Program::find_definition(std::string_view name) const {
+  for (size_t i = 0; i < definitions_.size(); ++i)
+    if (definitions_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Program::find_parameter(std::string_view name) const {
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    if (parameters_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<int> Program::closure(const std::vector<int>& rules) const {
+  std::vector<bool> need(definitions_.size(), false);
+  std::vector<int> work(rules.begin(), rules.end());
+  while (!work.empty()) {
+    int d = work.back();
+    work.pop_back();
+    if (need[d]) continue;
+    need[d] = true;
+    for (int x : definitions_[d].reads_definitions) work.push_back(x);
+  }
+  std::vector<int> out;
+  for (int d : order_)
+    if (need[d]) out.push_back(d);
+  return out;
+}
+
+std::string Program::disassemble() const {
+  std::string s = fmt::format("program {} ({} definitions, {} instructions, {} constants)\n", policy_name_,
+                              definitions_.size(), code_.size(), constants_.size());
+  s += fmt::format("frames: stack {}, locals {}, loops {}, handlers {}\n", max_stack_, max_locals_, max_loops_,
+                   max_handlers_);
+  for (int i : order_) {
+    const auto& d = definitions_[i];
+    s += fmt::format("\n{}: {}{}\n", d.name, dsl::to_string(d.type), d.is_output ? "  (output)" : "");
+    for (uint32_t pc = d.code_begin; pc < d.code_end; ++pc) {
+      const Instr& in = code_[pc];
+      std::string arg;
+      switch (in.op) {
+        case OpCode::Const: arg = to_string(constants_[in.a]); break;
+        case OpCode::Param: arg = fmt::format("{} = {}", parameters_[in.b].name, to_string(constants_[in.a])); break;
+        case OpCode::LoadDef: arg = definitions_[in.a].name; break;
+        case OpCode::Field: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
+        case OpCode::Local:
+        case OpCode::Store: arg = fmt::format("slot {}", in.a); break;
+        case OpCode::Jump:
+        case OpCode::JumpIfFalse:
+        case OpCode::TryBegin: arg = fmt::format("-> {}", in.a - d.code_begin); break;
+        case OpCode::LoopBegin: arg = fmt::format("kind {} slot {} exit -> {}", in.mode, in.a, in.b - d.code_begin); break;
+        case OpCode::LoopNext: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
+        case OpCode::CallBuiltin: arg = fmt::format("#{} argc {}", in.a, in.b); break;
+        case OpCode::MakeList:
+        case OpCode::MakeRecord:
+        case OpCode::IndexTable: arg = fmt::format("{}", in.a); break;
+        default: break;
+      }
+      s += fmt::format("  {:4} {:<12} {}\n", pc - d.code_begin, opcode_name(in.op), arg);
+    }
+  }
+  return s;
+}
+
+}  // namespace merit::engine

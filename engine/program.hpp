@@ -1,0 +1,141 @@
+// The evaluation graph: a policy compiled once, evaluated many times.
+// In:  built by the planner from a checked policy.  Out: read by the interpreter.
+// Invariant: immutable after planning, so one Program may be evaluated from many threads at
+// once (each with its own Evaluator). Definitions are nodes in dependency order; parameters are
+// folded into constants; every name is a slot or an index; there is no AST in here.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dsl/diagnostic.hpp"
+#include "dsl/types.hpp"
+#include "engine/policy.hpp"
+#include "engine/value.hpp"
+
+namespace merit::engine {
+
+// Instruction set of the interpreter's stack machine, listed once.
+#define MERIT_OPCODES(X)                                                                      \
+  X(Const)       /* push consts[a] */                                                         \
+  X(Param)       /* push consts[a]; parameter b (recorded by traces) */                       \
+  X(Input)       /* push the input record */                                                  \
+  X(LoadDef)     /* push the value of definition a (computed earlier: dependency order) */    \
+  X(Local)       /* push locals[a] */                                                         \
+  X(Store)       /* pop into locals[a] */                                                     \
+  X(Field)       /* pop record, push field a; b names it (for "missing input" errors) */      \
+  X(IndexTable)  /* pop a keys and a table, push the row; miss -> R703 */                     \
+  X(IndexList)   /* pop index and list, push element */                                       \
+  X(Add) X(Sub) X(Mul) X(Div) X(Neg) X(Not)                                                   \
+  X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)                                                         \
+  X(Jump)        /* pc = a */                                                                 \
+  X(JumpIfFalse) /* pop bool; if false pc = a */                                              \
+  X(MakeList)    /* pop a values, push a list */                                              \
+  X(MakeRecord)  /* pop a values (field order), push a record */                              \
+  X(CallBuiltin) /* a = builtin id, b = argument count, mode = rounding mode + 1 or 0 */      \
+  X(LoopBegin)   /* pop list; mode = loop kind; a = element slot; b = exit pc */              \
+  X(LoopNext)    /* pop body value; fold; next element or push result; a = slot, b = body pc */\
+  X(TryBegin)    /* push a handler at pc a for missing values and table misses (??) */        \
+  X(TryEnd)      /* pop the handler */                                                        \
+  X(Return)      /* pop the definition's value */
+
+enum class OpCode : uint8_t {
+#define MERIT_OP_ENUM(name) name,
+  MERIT_OPCODES(MERIT_OP_ENUM)
+#undef MERIT_OP_ENUM
+};
+std::string_view opcode_name(OpCode op);
+
+enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
+
+struct Instr {
+  OpCode op;
+  uint8_t mode = 0;
+  uint16_t flags = 0;  // LoopBegin: 1 if the loop's number result is money
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint32_t loc = 0;  // index into Program::locations
+};
+
+struct ProgramDefinition {
+  std::string name;  // qualified
+  std::string doc;
+  std::vector<std::string> citations;
+  std::string note;
+  dsl::Location where;
+  dsl::Type type;
+  uint32_t code_begin = 0;
+  uint32_t code_end = 0;
+  std::vector<int> reads_definitions;  // static dependencies
+  std::vector<int> reads_parameters;
+  bool is_output = false;
+};
+
+struct ProgramParameter {
+  std::string name;
+  dsl::Type type;
+  uint32_t constant = 0;
+  std::string doc, unit, note, origin;
+  std::vector<std::string> citations;
+  dsl::Location where;
+};
+
+class Program {
+ public:
+  Program() = default;
+  Program(Program&&) = default;
+  Program& operator=(Program&&) = default;
+  Program(const Program&) = delete;
+  Program& operator=(const Program&) = delete;
+
+  const std::vector<ProgramDefinition>& definitions() const { return definitions_; }
+  const std::vector<ProgramParameter>& parameters() const { return parameters_; }
+  const std::vector<int>& order() const { return order_; }  // dependencies first
+  const std::vector<Instr>& code() const { return code_; }
+  const std::vector<Value>& constants() const { return constants_; }
+  const dsl::Location& location(uint32_t i) const { return locations_[i]; }
+  const std::string& field_name(uint32_t i) const { return field_names_[i]; }
+  const Arithmetic& arithmetic() const { return arithmetic_; }
+  const dsl::Type& input_type() const { return input_type_; }
+  const std::vector<InputDecl>& inputs() const { return inputs_; }
+  const std::string& policy_name() const { return policy_name_; }
+  const std::string& year() const { return year_; }
+  bool strict_inputs() const { return strict_inputs_; }
+  int find_definition(std::string_view name) const;
+  int find_parameter(std::string_view name) const;
+
+  // Frame sizes the interpreter pre-allocates once per Evaluator.
+  uint32_t max_stack() const { return max_stack_; }
+  uint32_t max_locals() const { return max_locals_; }
+  uint32_t max_loops() const { return max_loops_; }
+  uint32_t max_handlers() const { return max_handlers_; }
+
+  // Definitions `rules` need, with everything they read, in evaluation order.
+  std::vector<int> closure(const std::vector<int>& rules) const;
+  // Human-readable listing of the compiled code (merit dump-plan, golden tests).
+  std::string disassemble() const;
+
+ private:
+  friend class Planner;
+  std::string policy_name_, year_;
+  std::vector<ProgramDefinition> definitions_;
+  std::vector<ProgramParameter> parameters_;
+  std::vector<int> order_;
+  std::vector<Instr> code_;
+  std::vector<Value> constants_;
+  std::vector<dsl::Location> locations_;
+  std::vector<std::string> field_names_;
+  Arithmetic arithmetic_;
+  dsl::Type input_type_;
+  std::vector<InputDecl> inputs_;
+  bool strict_inputs_ = true;
+  uint32_t max_stack_ = 0, max_locals_ = 0, max_loops_ = 0, max_handlers_ = 0;
+  // Storage behind constant strings, lists, records and tables (stable addresses).
+  std::deque<std::string> strings_;
+  std::deque<std::vector<Value>> arrays_;
+  std::deque<TableData> tables_;
+};
+
+}  // namespace merit::engine

@@ -1,0 +1,158 @@
+// Runtime values: what the interpreter computes with.
+// A Value is 32 bytes and never owns memory: strings, lists and records point either into the
+// Program (constants) or into an Arena that belongs to one evaluation and is reset, not freed,
+// between inputs -- so evaluating an input does not call malloc once the arena has warmed up.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsl/decimal.hpp"
+#include "dsl/types.hpp"
+
+namespace merit::engine {
+
+using dsl::Decimal;
+
+enum class ValueKind : uint8_t { Missing, Bool, Number, Money, String, Symbol, List, Record, Table };
+
+struct TableData;
+
+struct Value {
+  ValueKind kind = ValueKind::Missing;
+  bool flag = false;
+  uint32_t size = 0;  // String/Symbol: bytes; List/Record: elements
+  union {
+    const char* chars;
+    const Value* items;
+    const TableData* table;
+    uintptr_t none;
+  };
+  Decimal number;
+
+  Value() : none(0) {}
+  static Value missing() { return Value(); }
+  static Value boolean(bool b) {
+    Value v;
+    v.kind = ValueKind::Bool;
+    v.flag = b;
+    return v;
+  }
+  static Value num(Decimal d, bool money = false) {
+    Value v;
+    v.kind = money ? ValueKind::Money : ValueKind::Number;
+    v.number = d;
+    return v;
+  }
+  static Value str(std::string_view s, bool symbol = false) {
+    Value v;
+    v.kind = symbol ? ValueKind::Symbol : ValueKind::String;
+    v.chars = s.data();
+    v.size = static_cast<uint32_t>(s.size());
+    return v;
+  }
+  static Value list(const Value* items, uint32_t n) {
+    Value v;
+    v.kind = ValueKind::List;
+    v.items = items;
+    v.size = n;
+    return v;
+  }
+  static Value record(const Value* fields, uint32_t n) {
+    Value v;
+    v.kind = ValueKind::Record;
+    v.items = fields;
+    v.size = n;
+    return v;
+  }
+  static Value of_table(const TableData* t) {
+    Value v;
+    v.kind = ValueKind::Table;
+    v.table = t;
+    return v;
+  }
+  std::string_view text() const { return {chars, size}; }
+  bool is_missing() const { return kind == ValueKind::Missing; }
+};
+
+// A constant table: rows sorted by their key fields for binary search.
+struct TableData {
+  std::vector<Value> rows;        // records
+  std::vector<int> key_fields;    // field index of each key, in key order
+  std::vector<std::string> key_names;
+};
+
+// Total order used for sorting, table keys and equality. Values must have the same kind.
+int compare_values(const Value& a, const Value& b);
+bool equal_values(const Value& a, const Value& b);
+
+// Display form: numbers as exact decimals, money with '$', strings quoted, lists and records
+// in the DSL's literal syntax.
+std::string to_string(const Value& v, const dsl::Type& type = nullptr);
+
+// Bump allocator for one evaluation's lists, records and strings. reset() keeps the memory.
+class Arena {
+ public:
+  explicit Arena(size_t block_bytes = 64 * 1024) : block_bytes_(block_bytes) {}
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  Arena(Arena&&) = default;
+  Arena& operator=(Arena&&) = default;
+
+  Value* values(size_t n) { return static_cast<Value*>(allocate(n * sizeof(Value), alignof(Value))); }
+  std::string_view copy(std::string_view s) {
+    char* p = static_cast<char*>(allocate(s.size() + 1, 1));
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    p[s.size()] = 0;
+    return {p, s.size()};
+  }
+  void reset() {
+    // Keep only the largest block so that a steady workload allocates nothing.
+    if (blocks_.size() > 1) {
+      size_t keep = 0;
+      for (size_t i = 1; i < blocks_.size(); ++i)
+        if (blocks_[i].size > blocks_[keep].size) keep = i;
+      Block b = std::move(blocks_[keep]);
+      blocks_.clear();
+      blocks_.push_back(std::move(b));
+    }
+    used_ = 0;
+  }
+  size_t capacity() const {
+    size_t c = 0;
+    for (const auto& b : blocks_) c += b.size;
+    return c;
+  }
+
+ private:
+  struct Block {
+    std::unique_ptr<std::byte[]> data;
+    size_t size;
+  };
+  void* allocate(size_t bytes, size_t align) {
+    if (!blocks_.empty()) {
+      size_t start = (used_ + align - 1) & ~(align - 1);
+      if (start + bytes <= blocks_.back().size) {
+        used_ = start + bytes;
+        return blocks_.back().data.get() + start;
+      }
+    }
+    size_t size = std::max(block_bytes_, bytes + align);
+    if (!blocks_.empty()) size = std::max(size, blocks_.back().size * 2);
+    // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16), enough for Value.
+    blocks_.push_back({std::make_unique<std::byte[]>(size), size});
+    used_ = bytes;
+    return blocks_.back().data.get();
+  }
+  size_t block_bytes_;
+  std::vector<Block> blocks_;
+  size_t used_ = 0;
+};
+
+}  // namespace merit::engine

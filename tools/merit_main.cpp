@@ -1,0 +1,237 @@
+// merit: the command line. Exit codes: 0 success; 1 the policy or the input has errors (nothing
+// is written to stdout); 2 usage or I/O errors; 3 evaluation finished but some rules failed at
+// run time (their errors are listed with the results).
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "engine/compiler.hpp"
+#include "engine/input.hpp"
+#include "engine/interpreter.hpp"
+#include "engine/report.hpp"
+
+namespace fs = std::filesystem;
+using namespace merit;
+
+namespace {
+
+constexpr int kOk = 0, kInvalid = 1, kUsage = 2, kRuntime = 3;
+
+struct Common {
+  bool no_color = false;
+  bool color_stderr() const { return !no_color && isatty(fileno(stderr)); }
+};
+
+void print_diags(const dsl::Diagnostics& diags, const Common& c) {
+  if (!diags.empty()) std::cerr << diags.render(c.color_stderr());
+}
+
+// Every stage failure for a policy directory that does not exist is a usage error (2).
+bool check_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    std::cerr << fmt::format("merit: '{}' is not a policy directory\n", dir);
+    return false;
+  }
+  if (!fs::exists(fs::path(dir) / "policy.yaml", ec)) {
+    std::cerr << fmt::format("merit: '{}' has no policy.yaml\n", dir);
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::vector<int>> rule_indices(const engine::Program& p, const std::vector<std::string>& names) {
+  std::vector<int> out;
+  for (const auto& n : names) {
+    int i = p.find_definition(n);
+    if (i < 0) {
+      std::vector<std::string> all;
+      for (const auto& d : p.definitions()) all.push_back(d.name);
+      std::string hint = dsl::did_you_mean(n, all);
+      std::cerr << fmt::format("merit: error[{}]: no rule named '{}'{}\n", dsl::code_info(dsl::Code::UnknownRule).id, n,
+                               hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint));
+      return std::nullopt;
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+int compile(const std::string& dir, const Common& c, engine::CompiledPolicy& out, const std::string& stop_after = {}) {
+  if (!check_dir(dir)) return kUsage;
+  dsl::Diagnostics diags;
+  engine::CompileOptions opts;
+  opts.stop_after = stop_after;
+  out = engine::compile_policy(dir, diags, opts);
+  print_diags(diags, c);
+  return diags.has_errors() ? kInvalid : kOk;
+}
+
+int cmd_check(const std::string& dir, const std::string& stop_after, const Common& c) {
+  engine::CompiledPolicy cp;
+  int rc = compile(dir, c, cp, stop_after);
+  if (rc == kOk) std::cerr << fmt::format("{}: ok\n", dir);
+  return rc;
+}
+
+struct EvalArgs {
+  std::string dir, input, format = "text", input_format;
+  std::vector<std::string> rules;
+  bool trace = false;
+};
+
+int cmd_eval(const EvalArgs& a, const Common& c, bool explain) {
+  engine::CompiledPolicy cp;
+  if (int rc = compile(a.dir, c, cp); rc != kOk) return rc;
+  const engine::Program& prog = *cp.program;
+  auto rules = rule_indices(prog, a.rules);
+  if (!rules) return kUsage;
+  dsl::Diagnostics diags;
+  std::error_code ec;
+  if (!fs::is_regular_file(a.input, ec)) {
+    std::cerr << fmt::format("merit: cannot read input '{}'\n", a.input);
+    return kUsage;
+  }
+  auto text = engine::read_file(a.input, diags);
+  if (!text) {
+    print_diags(diags, c);
+    return kUsage;
+  }
+  auto src = dsl::Source::from_text(a.input, std::move(*text));
+  auto doc = engine::parse_document(src, diags, a.input_format);
+  engine::Evaluator ev(prog);
+  engine::Value input;
+  if (!doc || !engine::bind_input(*doc, prog.inputs(), prog.input_type(), prog.strict_inputs(), ev.arena(), input,
+                                  diags, src)) {
+    diags.sort();
+    print_diags(diags, c);
+    return kInvalid;
+  }
+  engine::EvalOptions eo;
+  eo.rules = *rules;
+  eo.trace = a.trace || explain;
+  const engine::Outcome& o = ev.evaluate(input, eo);
+  engine::ReportOptions ro;
+  ro.rules = *rules;
+  if (explain) {
+    std::vector<int> roots = *rules;
+    if (roots.empty())
+      for (int d : prog.order())
+        if (prog.definitions()[d].is_output) roots.push_back(d);
+    std::cout << engine::render_explanation(prog, o, roots);
+  } else if (a.format == "json") {
+    std::cout << engine::render_json(prog, o, ro);
+  } else {
+    std::cout << engine::render_text(prog, o, ro);
+    if (a.trace) {
+      std::vector<int> roots = *rules;
+      if (roots.empty())
+        for (int d : prog.order())
+          if (prog.definitions()[d].is_output) roots.push_back(d);
+      std::cout << "\n" << engine::render_explanation(prog, o, roots);
+    }
+  }
+  return o.ok() ? kOk : kRuntime;
+}
+
+int cmd_graph(const std::string& dir, const std::vector<std::string>& names, const Common& c) {
+  engine::CompiledPolicy cp;
+  if (int rc = compile(dir, c, cp); rc != kOk) return rc;
+  auto rules = rule_indices(*cp.program, names);
+  if (!rules) return kUsage;
+  std::cout << engine::render_dot(*cp.program, *rules);
+  return kOk;
+}
+
+int cmd_dump(const std::string& dir, const std::string& what, const Common& c) {
+  engine::CompiledPolicy cp;
+  if (int rc = compile(dir, c, cp); rc != kOk) return rc;
+  if (what == "policy")
+    std::cout << cp.policy.debug_string();
+  else
+    std::cout << cp.program->disassemble();
+  return kOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"merit: a rules-as-data policy engine for Medicare's Quality Payment Program (MIPS)"};
+  app.set_version_flag("--version", std::string("merit ") + MERIT_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  merit check policies/examples/tutorial\n"
+      "  merit eval policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml --trace\n"
+      "  merit graph policies/examples/tutorial | dot -Tsvg > graph.svg\n"
+      "Exit codes: 0 ok, 1 errors in the policy or input, 2 usage or I/O error, 3 some rules failed at run time.");
+  Common common;
+  app.add_flag("--no-color", common.no_color, "Never colour diagnostics");
+
+  std::string dir, stop_after;
+  auto* check = app.add_subcommand("check", "Load and check a policy; print every diagnostic");
+  check->add_option("policy-dir", dir, "Policy directory (holds policy.yaml)")->required();
+  check->add_option("--stop-after", stop_after, "Stop after a pipeline stage: load, resolve, types, cycles, lint")
+      ->check(CLI::IsMember({"load", "resolve", "types", "cycles", "lint"}));
+  check->footer("Examples:\n  merit check policies/examples/tutorial\n  merit check policies/2018 --stop-after resolve\n"
+                "Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.");
+
+  EvalArgs ea;
+  auto* eval = app.add_subcommand("eval", "Evaluate a policy on one input document (JSON or YAML)");
+  eval->add_option("policy-dir", ea.dir, "Policy directory")->required();
+  eval->add_option("input", ea.input, "Input document: .json, .yaml or .yml")->required();
+  eval->add_option("--rule", ea.rules, "Rule to evaluate (repeatable); default: the policy's outputs");
+  eval->add_flag("--trace", ea.trace, "Record and print what every rule read, with values and citations");
+  eval->add_option("--format", ea.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  eval->add_option("--input-format", ea.input_format, "Input format when the extension does not tell")
+      ->check(CLI::IsMember({"json", "yaml"}));
+  eval->footer(
+      "Examples:\n"
+      "  merit eval policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml\n"
+      "  merit eval policies/examples/tutorial input.json --rule tutorial.final_score --trace\n"
+      "  merit eval policies/examples/tutorial input.json --format json");
+
+  EvalArgs xa;
+  auto* explain = app.add_subcommand("explain", "Why each rule has its value: a tree of what it read");
+  explain->add_option("policy-dir", xa.dir, "Policy directory")->required();
+  explain->add_option("input", xa.input, "Input document")->required();
+  explain->add_option("--rule", xa.rules, "Rule to explain (repeatable); default: the outputs");
+  explain->footer("Example:\n  merit explain policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml "
+                  "--rule tutorial.final_score");
+
+  std::vector<std::string> graph_rules;
+  auto* graph = app.add_subcommand("graph", "Print the dependency graph in Graphviz DOT");
+  graph->add_option("policy-dir", dir, "Policy directory")->required();
+  graph->add_option("--rule", graph_rules, "Only what this rule needs (repeatable)");
+  graph->footer("Example:\n  merit graph policies/examples/tutorial --rule tutorial.final_score | dot -Tsvg > g.svg");
+
+  std::string what = "plan";
+  auto* dump = app.add_subcommand("dump", "Print the loaded policy or the compiled program");
+  dump->add_option("policy-dir", dir, "Policy directory")->required();
+  dump->add_option("--what", what, "policy or plan")->check(CLI::IsMember({"policy", "plan"}));
+  dump->footer("Example:\n  merit dump policies/examples/tutorial --what plan");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kOk : kUsage;
+  }
+  try {
+    if (*check) return cmd_check(dir, stop_after, common);
+    if (*eval) return cmd_eval(ea, common, false);
+    if (*explain) return cmd_eval(xa, common, true);
+    if (*graph) return cmd_graph(dir, graph_rules, common);
+    if (*dump) return cmd_dump(dir, what, common);
+  } catch (const std::exception& e) {
+    std::cerr << "merit: internal error: " << e.what() << "\n";
+    return kUsage;
+  }
+  return kUsage;
+}
