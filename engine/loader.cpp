@@ -374,7 +374,7 @@ void read_removals(Layer& L, const YamlDoc& doc, const YAML::Node& node) {
 }
 
 Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& opts, std::vector<fs::path>& chain,
-                  const Location& from) {
+                  const Location& from, const std::string* given_text = nullptr) {
   Policy policy;
   fs::path file = dir / "policy.yaml";
   std::error_code ec;
@@ -388,14 +388,15 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
     diags.add(Code::ExtendsCycle, from, "policies extend each other too deeply");
     return policy;
   }
-  if (!fs::exists(file, ec)) {
+  if (!given_text && !fs::exists(file, ec)) {
     diags.add(from.valid() ? Code::UnknownBase : Code::IoError, from,
               fmt::format("no policy at '{}' (missing {})", dir.string(), file.string()),
               "a policy directory holds a policy.yaml");
     return policy;
   }
   chain.push_back(canonical);
-  auto doc = load_yaml(file, diags, from);
+  auto doc = given_text ? parse_yaml(dsl::Source::from_text(file.string(), *given_text), diags)
+                        : load_yaml(file, diags, from);
   if (!doc) return policy;
   MapReader r(*doc, doc->root, "policy.yaml", kPolicyKeys, diags);
   if (!r.ok()) return policy;
@@ -461,6 +462,11 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
 }
 
 }  // namespace
+
+Policy load_policy_text(const fs::path& dir, std::string text, Diagnostics& diags, const LoadOptions& opts) {
+  std::vector<fs::path> chain;
+  return load_layer(dir, diags, opts, chain, {}, &text);
+}
 
 Policy load_policy(const fs::path& dir, Diagnostics& diags, const LoadOptions& opts) {
   std::vector<fs::path> chain;

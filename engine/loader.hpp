@@ -20,6 +20,11 @@ struct LoadOptions {
 
 Policy load_policy(const std::filesystem::path& dir, dsl::Diagnostics& diags, const LoadOptions& = {});
 
+// The same with policy.yaml's text given (it is read as if it were `dir`/policy.yaml); files it
+// names are still read from `dir`. Used by the fuzzer and by tests.
+Policy load_policy_text(const std::filesystem::path& dir, std::string policy_yaml, dsl::Diagnostics& diags,
+                        const LoadOptions& = {});
+
 // Where `extends: X` of the policy in `dir` points: a sibling directory X, or a relative path.
 std::filesystem::path resolve_extends(const std::filesystem::path& dir, const std::string& extends);
 

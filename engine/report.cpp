@@ -93,17 +93,31 @@ std::string value_text(const Program& p, const Outcome& o, int d) {
 
 std::string json_number(const dsl::Decimal& d) { return decimal_json(d).dump(); }
 
+dsl::Diagnostics eval_diagnostics(const Program& p, const Outcome& o) {
+  dsl::Diagnostics diags(1000);
+  for (const auto& e : o.errors) {
+    if (e.code == dsl::Code::FailedDependency) continue;
+    auto& d = diags.add(e.code, e.where, fmt::format("in '{}': {}", p.definitions()[e.definition].name, e.message));
+    for (const auto& other : o.errors)
+      if (other.code == dsl::Code::FailedDependency && other.root_definition == e.definition && other.definition != e.definition)
+        d.notes.push_back({{}, fmt::format("'{}' failed because it reads this", p.definitions()[other.definition].name)});
+    switch (e.code) {
+      case dsl::Code::MissingInput: d.help = "supply the field, or give a fallback with '??', e.g. input.x ?? 0"; break;
+      case dsl::Code::TableMiss: d.help = "add a row for this key, or give a fallback with '??'"; break;
+      case dsl::Code::DivisionByZero: d.help = "guard the division, e.g. if d == 0 then 0 else n / d"; break;
+      case dsl::Code::EmptyCollection: d.help = "check count(list) > 0 first, or use sum(), which is 0 for an empty list"; break;
+      default: break;
+    }
+  }
+  return diags;
+}
+
 std::string render_text(const Program& p, const Outcome& o, const ReportOptions& opts) {
   std::vector<int> rows = shown(p, o, opts);
   size_t width = 0;
   for (int d : rows) width = std::max(width, p.definitions()[d].name.size());
   std::string out;
   for (int d : rows) out += fmt::format("{:<{}} = {}\n", p.definitions()[d].name, width, value_text(p, o, d));
-  for (const auto& e : o.errors) {
-    if (e.code == dsl::Code::FailedDependency) continue;  // the root cause is listed once
-    out += fmt::format("{}: error[{}]: in '{}': {}\n", e.where.str(), dsl::code_info(e.code).id,
-                       p.definitions()[e.definition].name, e.message);
-  }
   return out;
 }
 

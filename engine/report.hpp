@@ -21,6 +21,10 @@ std::string render_json(const Program& p, const Outcome& o, const ReportOptions&
 std::string render_explanation(const Program& p, const Outcome& o, const std::vector<int>& rules);
 std::string render_trace_json(const Program& p, const Outcome& o);
 
+// Runtime errors as diagnostics (file:line:col, source line, caret), in evaluation order.
+// FailedDependency errors are left out: each root cause is shown once, where it happened.
+dsl::Diagnostics eval_diagnostics(const Program& p, const Outcome& o);
+
 // Graphviz DOT of the dependency graph (all definitions, or what `rules` need).
 std::string render_dot(const Program& p, const std::vector<int>& rules);
 

@@ -137,6 +137,7 @@ int cmd_eval(const EvalArgs& a, const Common& c, bool explain) {
       std::cout << "\n" << engine::render_explanation(prog, o, roots);
     }
   }
+  if (!o.ok()) print_diags(engine::eval_diagnostics(prog, o), c);
   return o.ok() ? kOk : kRuntime;
 }
 
