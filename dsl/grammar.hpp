@@ -254,8 +254,9 @@ struct resume_items : p::seq<sep, items> {};
 struct rule_file : p::seq<sep, p::opt<module_decl>, items> {};
 
 // Entry points for DSL text embedded in YAML.
-struct expression_only : p::seq<sep, expr, p::must<file_end>> {};
-struct type_only : p::seq<sep, type_expr, p::must<file_end>> {};
-struct literal_only : p::seq<sep, p::sor<money, number, string_lit, symbol, bool_true, bool_false>, p::must<file_end>> {};
+struct expression_end : p::eof {};
+struct expression_only : p::seq<sep, expr, p::must<expression_end>> {};
+struct type_only : p::seq<sep, type_expr, p::must<expression_end>> {};
+struct literal_only : p::seq<sep, p::sor<money, number, string_lit, symbol, bool_true, bool_false>, p::must<expression_end>> {};
 
 }  // namespace merit::dsl::grammar

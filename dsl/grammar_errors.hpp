@@ -18,7 +18,7 @@ MERIT_SYNTAX(string_close, "unterminated string\nclose the string with '\"' on t
 MERIT_SYNTAX(money_digits, "expected digits after '$'\nwrite money as $90,000 or $1,234.50")
 MERIT_SYNTAX(type_expr, "expected a type\ntypes are bool, number, money, string, symbol, list<T> and {field: T, ...}")
 MERIT_SYNTAX(rangle, "expected '>' to close 'list<'")
-MERIT_SYNTAX(colon, "expected ':'")
+MERIT_SYNTAX(colon, "expected ':'\nwrite a name and its type as name: type, and record fields as name: value")
 MERIT_SYNTAX(type_record_close, "expected '}' to close the record type\nseparate fields with ','")
 MERIT_SYNTAX(list_close, "expected ']' to close the list\nseparate elements with ','")
 MERIT_SYNTAX(record_close, "expected '}' to close the record\nwrite records as {name: value, other: value}")
@@ -63,6 +63,7 @@ MERIT_SYNTAX(fn_params_close, "expected ')' to close the parameter list\nwrite p
 MERIT_SYNTAX(fn_body, "expected the function's expression after '='")
 MERIT_SYNTAX(item_decl, "expected 'def' or 'fn' after 'override'")
 MERIT_SYNTAX(module_name, "expected a module name after 'module'")
+MERIT_SYNTAX(expression_end, "unexpected text after the end\nan operator may be missing between two values")
 MERIT_SYNTAX(file_end, "expected a definition ('def' or 'fn') or the end of the file\nan expression may be missing an operator, or a definition its 'def'")
 
 #undef MERIT_SYNTAX
