@@ -134,6 +134,10 @@ struct Resolver {
     auto& d = diags.add(Code::UnknownName, loc(e.span), fmt::format("unknown name '{}'", wanted));
     if (lookup_function(wanted) >= 0 || find_builtin(wanted))
       d.help = fmt::format("'{}' is a function: call it with arguments, {}(...)", wanted, wanted);
+    else if (dsl::field_index(unit.input, n[0]) >= 0)
+      d.help = fmt::format("did you mean 'input.{}'? inputs are read as input.<field>", wanted);
+    else if (names.parameters.count(wanted))
+      d.help = fmt::format("did you mean 'param.{}'? parameters are read as param.<name>", wanted);
     else if (auto s = did_you_mean(wanted, name_candidates()); !s.empty())
       d.help = fmt::format("did you mean '{}'?", s);
     else

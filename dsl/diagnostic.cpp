@@ -150,6 +150,8 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
     // Also accept a candidate whose last dotted part matches exactly (wrong module prefix).
     auto dot = c.rfind('.');
     if (dot != std::string::npos && std::string_view(c).substr(dot + 1) == name) d = 1;
+    if (d >= std::max<size_t>(name.size(), 1) && d != 1) continue;  // nothing in common: no hint
+    if (name.size() <= 2 && d > 0 && c.find('.') == std::string::npos) continue;  // 'x' vs 'v' is noise
     if (d < best_d || (d == best_d && !best.empty() && c < best)) {
       best_d = d;
       best = c;

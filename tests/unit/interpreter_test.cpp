@@ -1,0 +1,241 @@
+// Interpreter: small policies evaluated on small inputs. Expected values are worked out from the
+// language's definition (docs/dsl.md), not copied from output.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "support/policy_fixture.hpp"
+
+using namespace merit;
+
+namespace {
+
+struct Run {
+  std::unique_ptr<test::Compiled> c;
+  test::EvalResult r;
+};
+
+Run run(const std::string& rules, const std::string& input = "x: 1\n", const std::string& inputs = "x: number\n",
+        const std::string& params = "") {
+  Run out;
+  out.c = test::compile_mini({rules, params, inputs, ""});
+  INFO(out.c->rendered);
+  REQUIRE(out.c->policy.program);
+  out.r = test::eval_yaml(*out.c->policy.program, input);
+  INFO(out.r.input_errors);
+  REQUIRE(out.r.input_ok);
+  return out;
+}
+
+std::string value(const std::string& expr, const std::string& input = "x: 1\n", const std::string& inputs = "x: number\n",
+                  const std::string& params = "") {
+  Run r = run("module m\ndef v = " + expr + "\n", input, inputs, params);
+  if (r.r.errors.count("m.v")) return "ERROR " + r.r.errors["m.v"];
+  return r.r.values["m.v"];
+}
+
+}  // namespace
+
+TEST_CASE("interpreter: arithmetic is exact decimal", "[interpreter]") {
+  CHECK(value("0.1 + 0.2") == "0.3");
+  CHECK(value("0.1 + 0.2 == 0.3") == "true");
+  CHECK(value("1 / 3") == "0.333333333333333333");  // the default division scale is 18, half-even
+  CHECK(value("2 / 3") == "0.666666666666666667");
+  CHECK(value("1 / 3 * 3") == "0.999999999999999999");
+  CHECK(value("10 / 4") == "2.5");
+  CHECK(value("-input.x * 2", "x: 3.5\n") == "-7");
+  CHECK(value("7 - 10") == "-3");
+}
+
+TEST_CASE("interpreter: percents and money", "[interpreter]") {
+  CHECK(value("60% * $90,000") == "$54,000");
+  CHECK(value("$90,000 / 3") == "$30,000");
+  CHECK(value("$90,000 / $60,000") == "1.5");
+  CHECK(value("$1,234.50 + $0.50") == "$1,235.00");
+  CHECK(value("input.c <= $90,000", "c: 90000\n", "c: money\n") == "true");
+  CHECK(value("input.c <= $90,000", "c: 90000.01\n", "c: money\n") == "false");
+  CHECK(value("50% + 10%") == "0.60");
+}
+
+TEST_CASE("interpreter: thresholds compare at two decimals: 14.99 vs 15", "[interpreter]") {
+  CHECK(value("input.s >= 15", "s: 14.99\n", "s: number\n") == "false");
+  CHECK(value("input.s >= 15", "s: 15.00\n", "s: number\n") == "true");
+  CHECK(value("round(input.s, 2) >= 15", "s: 14.995\n", "s: number\n") == "true");  // half_up by default
+  CHECK(value("round(input.s, 2, :half_even) >= 15", "s: 14.985\n", "s: number\n") == "false");
+  CHECK(value("round(input.s, 2, :down) >= 15", "s: 14.999\n", "s: number\n") == "false");
+}
+
+TEST_CASE("interpreter: rounding modes through the language", "[interpreter]") {
+  CHECK(value("round(14.995, 2)") == "15.00");
+  CHECK(value("round(14.995, 2, :half_up)") == "15.00");
+  CHECK(value("round(14.995, 2, :half_even)") == "15.00");
+  CHECK(value("round(14.985, 2, :half_even)") == "14.98");
+  CHECK(value("round(14.995, 2, :half_down)") == "14.99");
+  CHECK(value("round(14.995, 2, :down)") == "14.99");
+  CHECK(value("round(14.991, 2, :up)") == "15.00");
+  CHECK(value("round(-14.995, 2, :floor)") == "-15.00");
+  CHECK(value("round(-14.995, 2, :ceiling)") == "-14.99");
+  CHECK(value("floor(2.7)") == "2");
+  CHECK(value("ceil(2.1)") == "3");
+  CHECK(value("floor(-2.1)") == "-3");
+  CHECK(value("abs(-2.5)") == "2.5");
+  CHECK(value("round(input.x, 19)").find("ERROR R705") == 0);
+}
+
+TEST_CASE("interpreter: the policy's arithmetic settings are data", "[interpreter]") {
+  auto c = test::compile_mini({"module m\ndef third = 2 / 3\ndef r = round(2.5, 0)\n", "", "x: number\n", ""});
+  REQUIRE(c->policy.program);
+  // Same rules, coarser division and a different default rounding.
+  test::TempPolicy t;
+  t.file("policy.yaml",
+         "name: p\nrequire_citations: false\nrules: [r.merit]\ninputs: {x: number}\n"
+         "arithmetic: {division_scale: 4, division_rounding: down, rounding: half_even}\n");
+  t.file("r.merit", "module m\ndef third = 2 / 3\ndef r = round(2.5, 0)\n");
+  dsl::Diagnostics d;
+  auto cp = engine::compile_policy(t.dir(), d);
+  INFO(d.render());
+  REQUIRE(cp.program);
+  auto a = test::eval_yaml(*c->policy.program, "x: 1\n");
+  auto b = test::eval_yaml(*cp.program, "x: 1\n");
+  CHECK(a.values["m.third"] == "0.666666666666666667");
+  CHECK(b.values["m.third"] == "0.6666");
+  CHECK(a.values["m.r"] == "3");  // half_up
+  CHECK(b.values["m.r"] == "2");  // half_even
+}
+
+TEST_CASE("interpreter: conditionals, let and functions", "[interpreter]") {
+  CHECK(value("if input.x > 0 then \"pos\" else \"neg\"", "x: -1\n") == "\"neg\"");
+  CHECK(value("case when input.x < 10 then 1 when input.x < 20 then 2 else 3 end", "x: 15\n") == "2");
+  CHECK(value("case when input.x < 10 then 1 when input.x < 20 then 2 else 3 end", "x: 20\n") == "3");
+  CHECK(value("let a = input.x + 1, b = a * 2 in a + b", "x: 1\n") == "6");
+  Run r = run("module m\nfn sq(v: number): number = v * v\nfn sum_sq(a: number, b: number) = sq(a) + sq(b)\n"
+              "def v = sum_sq(x_plus_one, 2)\ndef x_plus_one = input.x + 1\n",
+              "x: 2\n");
+  CHECK(r.r.values["m.v"] == "13");
+  // Short circuit: the right side of 'and' is not evaluated when the left is false.
+  CHECK(value("input.x > 5 and 1 / (input.x - 1) > 0", "x: 1\n") == "false");
+  CHECK(value("input.x < 5 or 1 / (input.x - 1) > 0", "x: 1\n") == "true");
+}
+
+TEST_CASE("interpreter: collections", "[interpreter]") {
+  std::string inputs = "ms: \"list<{id: string, pts: number, ok: bool}>\"\n";
+  std::string input =
+      "ms:\n"
+      "  - {id: a, pts: 5, ok: true}\n"
+      "  - {id: b, pts: 9, ok: false}\n"
+      "  - {id: c, pts: 7, ok: true}\n"
+      "  - {id: d, pts: 9, ok: true}\n";
+  auto v = [&](const std::string& e) { return value(e, input, inputs); };
+  CHECK(v("map(input.ms, m => m.pts * 2)") == "[10, 18, 14, 18]");
+  CHECK(v("map(filter(input.ms, m => m.ok), m => m.id)") == "[\"a\", \"c\", \"d\"]");
+  CHECK(v("sum(input.ms, m => m.pts)") == "30");
+  CHECK(v("sum(map(input.ms, m => m.pts))") == "30");
+  CHECK(v("mean(input.ms, m => m.pts)") == "7.5");
+  CHECK(v("count(input.ms)") == "4");
+  CHECK(v("count(input.ms, m => m.ok)") == "3");
+  CHECK(v("min(input.ms, m => m.pts)") == "5");
+  CHECK(v("max(map(input.ms, m => m.pts))") == "9");
+  CHECK(v("any(input.ms, m => m.pts > 8)") == "true");
+  CHECK(v("all(input.ms, m => m.pts > 4)") == "true");
+  CHECK(v("all(input.ms, m => m.ok)") == "false");
+  // sort_by is stable: b and d tie at 9 and keep their input order.
+  CHECK(v("map(sort_by(input.ms, m => m.pts, :desc), m => m.id)") == "[\"b\", \"d\", \"c\", \"a\"]");
+  CHECK(v("map(sort_by(input.ms, m => m.pts), m => m.id)") == "[\"a\", \"c\", \"b\", \"d\"]");
+  CHECK(v("map(take(sort_by(input.ms, m => m.pts, :desc), 2), m => m.id)") == "[\"b\", \"d\"]");
+  CHECK(v("count(take(input.ms, 10))") == "4");
+  CHECK(v("index_of(map(input.ms, m => m.id), \"c\")") == "2");
+  CHECK(v("index_of(map(input.ms, m => m.id), \"z\")") == "-1");
+  CHECK(v("find_index(input.ms, m => m.pts == 9)") == "1");
+  CHECK(v("contains(map(input.ms, m => m.id), \"d\")") == "true");
+  CHECK(v("input.ms[2].id") == "\"c\"");
+  CHECK(v("min(3, 1, 2)") == "1");
+  CHECK(v("max($1, $3)") == "$3");
+  CHECK(v("clamp(120, 0, 100)") == "100");
+  CHECK(v("sum(filter(input.ms, m => m.pts > 100), m => m.pts)") == "0");
+  CHECK(v("any(filter(input.ms, m => false), m => true)") == "false");
+  CHECK(v("all(filter(input.ms, m => false), m => false)") == "true");
+}
+
+TEST_CASE("interpreter: decile interpolation (cms-data.md section 5.1)", "[interpreter]") {
+  // CMS's published PY2017 example: measure 110, rate 54.46, deciles 3..10 bounds below.
+  std::string bounds = "[11.22, 18.58, 25.00, 31.85, 38.93, 47.87, 60.00, 79.02]";
+  CHECK(value("round(3 + interpolate(54.46, " + bounds + "), 2)") == "8.54");
+  CHECK(value("interpolate(100, " + bounds + ")") == "7");    // the top decile: no fraction
+  CHECK(value("interpolate(5, " + bounds + ")") == "-1");     // below the first bound
+  CHECK(value("interpolate(11.22, " + bounds + ")") == "0");  // exactly on a bound
+  // Inverse measure (lower is better): bounds descend, 'reached' means <=.
+  CHECK(value("interpolate(10, [35, 25, 20, 15, 12, 9, 6, 3], true)") == "4.666666666666666667");
+  CHECK(value("interpolate(0, [100, 0.92, 0.42, 0], true)") == "3");
+}
+
+TEST_CASE("interpreter: tables and the ?? fallback", "[interpreter]") {
+  std::string params =
+      "bench:\n"
+      "  table:\n"
+      "    key: [id, method]\n"
+      "    rows:\n"
+      "      - {id: \"001\", method: :claims, pts: 4}\n"
+      "      - {id: \"001\", method: :registry, pts: 6}\n"
+      "      - {id: \"236\", method: :claims, pts: 8}\n";
+  std::string inputs = "id: string\nbonus: {type: number, optional: true}\n";
+  auto v = [&](const std::string& e, const std::string& in = "id: \"001\"\n") { return value(e, in, inputs, params); };
+  CHECK(v("param.bench[input.id, :registry].pts") == "6");
+  CHECK(v("param.bench[\"236\", :claims].pts") == "8");
+  CHECK(v("param.bench[\"999\", :claims].pts").find("ERROR R703: no row for key (\"999\", :claims)") == 0);
+  CHECK(v("param.bench[\"999\", :claims].pts ?? 3") == "3");
+  CHECK(v("count(rows(param.bench))") == "3");
+  CHECK(v("input.bonus ?? 0") == "0");
+  CHECK(v("input.bonus ?? 0", "id: x\nbonus: 2\n") == "2");
+  CHECK(v("input.bonus + 1").find("ERROR R700: input field 'bonus' is missing") == 0);
+}
+
+TEST_CASE("interpreter: runtime errors are located results, not crashes", "[interpreter]") {
+  Run r = run(
+      "module m\n"
+      "def zero = input.x - input.x\n"
+      "def boom = 1 / zero\n"
+      "def uses_boom = boom + 1\n"
+      "def independent = 42\n"
+      "def guarded = if zero == 0 then 0 else boom\n"
+      "def empty = min(filter([1, 2], v => v > 5))\n"
+      "def bad_take = take([1], -1)\n"
+      "def bad_index = [1, 2][5]\n",
+      "x: 3\n");
+  CHECK(r.r.errors["m.boom"] == "R701: division by zero (1 / 0)");
+  CHECK(r.r.errors["m.uses_boom"].rfind("R706: 'm.boom' failed: division by zero", 0) == 0);
+  CHECK(r.r.values["m.independent"] == "42");
+  CHECK(r.r.values["m.guarded"] == "0");  // reads zero, never boom
+  CHECK(r.r.errors["m.empty"] == "R702: min of an empty list");
+  CHECK(r.r.errors["m.bad_take"].rfind("R705", 0) == 0);
+  CHECK(r.r.errors["m.bad_index"] == "R705: index 5 is outside the list (size 2)");
+}
+
+TEST_CASE("interpreter: decimal overflow is an error", "[interpreter]") {
+  CHECK(value("99999999999999999999999999999999999999 * 10").rfind("ERROR R704", 0) == 0);
+}
+
+TEST_CASE("interpreter: one program, many threads", "[interpreter]") {
+  auto c = test::compile_mini({"module m\ndef v = sum(map(input.xs, x => x * x)) / count(input.xs)\n", "",
+                               "xs: \"list<number>\"\n", ""});
+  REQUIRE(c->policy.program);
+  const engine::Program& prog = *c->policy.program;
+  std::vector<std::string> results(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::string last;
+      for (int i = 0; i < 300; ++i) {
+        auto r = test::eval_yaml(prog, fmt::format("xs: [{}, {}, {}]\n", t, t + 1, t + 2));
+        last = r.values["m.v"];
+      }
+      results[t] = last;
+    });
+  for (auto& th : threads) th.join();
+  // mean of squares of t, t+1, t+2 = (3t^2 + 6t + 5) / 3
+  CHECK(results[0] == "1.666666666666666667");
+  CHECK(results[1] == "4.666666666666666667");
+  CHECK(results[2] == "9.666666666666666667");
+  CHECK(results[3] == "16.666666666666666667");
+}
