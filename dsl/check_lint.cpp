@@ -1,5 +1,7 @@
 // Stage "lint": warnings that never stop a policy from running: unused definitions, functions
 // and parameters, and rules or parameters without a citation.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "dsl/check_context.hpp"
@@ -13,18 +15,23 @@ void stage_lint(const CheckUnit& unit, CheckResult& r, Diagnostics& diags) {
   if (!unit.outputs.empty()) {
     std::vector<bool> reached(defs.size(), false);
     std::vector<int> work;
-    for (const auto& o : unit.outputs) {
+    bool unknown_output = false;
+    for (size_t i = 0; i < unit.outputs.size(); ++i) {
+      const auto& o = unit.outputs[i];
       auto it = names.definitions.find(o);
       if (it == names.definitions.end()) {
         std::vector<std::string> cands;
         for (const auto& d : defs) cands.push_back(d->qualified());
-        auto& d = diags.add(Code::UnknownRule, unit.outputs_where,
+        auto& d = diags.add(Code::UnknownRule, i < unit.output_where.size() ? unit.output_where[i] : unit.outputs_where,
                             fmt::format("'outputs' names '{}', which is not defined", o));
         if (auto s = did_you_mean(o, cands); !s.empty()) d.help = fmt::format("did you mean '{}'?", s);
+        unknown_output = true;
         continue;
       }
       work.push_back(it->second);
     }
+    // A misspelled output leaves out what it meant to name: call nothing unused until it is fixed.
+    if (unknown_output) std::fill(reached.begin(), reached.end(), true);
     while (!work.empty()) {
       int d = work.back();
       work.pop_back();

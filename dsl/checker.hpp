@@ -28,6 +28,7 @@ struct CheckUnit {
   Type input = types::record({});  // the input record
   std::vector<std::string> outputs;  // roots for the unused-definition lint (empty: no lint)
   Location outputs_where;
+  std::vector<Location> output_where;  // per entry of `outputs`, when known
   bool require_citations = true;
 };
 

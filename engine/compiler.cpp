@@ -19,6 +19,7 @@ dsl::CheckUnit make_check_unit(const Policy& policy) {
   u.input = policy.input_type();
   u.outputs = policy.outputs;
   u.outputs_where = policy.outputs_where;
+  u.output_where = policy.output_where;
   u.require_citations = policy.require_citations;
   return u;
 }

@@ -456,6 +456,14 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
   if (const YAML::Node* o = r.get("outputs")) {
     policy.outputs = string_list(*doc, *o, "'outputs'", diags);
     policy.outputs_where = where(*doc, *o);
+    // Where each entry is written, in the same order string_list() kept them.
+    policy.output_where.clear();
+    if (o->IsSequence()) {
+      for (const auto& e : *o)
+        if (e.IsScalar()) policy.output_where.push_back(where(*doc, e));
+    } else if (o->IsScalar()) {
+      policy.output_where.push_back(where(*doc, *o));
+    }
   }
   chain.pop_back();
   return policy;

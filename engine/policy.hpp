@@ -71,6 +71,7 @@ struct Policy {
   std::vector<std::shared_ptr<dsl::Function>> functions;
   std::vector<std::string> outputs;
   dsl::Location outputs_where;
+  std::vector<dsl::Location> output_where;  // per entry of `outputs`
   bool require_citations = true;
   bool strict_inputs = true;
 
