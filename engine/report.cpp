@@ -100,7 +100,8 @@ dsl::Diagnostics eval_diagnostics(const Program& p, const Outcome& o) {
     auto& d = diags.add(e.code, e.where, fmt::format("in '{}': {}", p.definitions()[e.definition].name, e.message));
     for (const auto& other : o.errors)
       if (other.code == dsl::Code::FailedDependency && other.root_definition == e.definition && other.definition != e.definition)
-        d.notes.push_back({{}, fmt::format("'{}' failed because it reads this", p.definitions()[other.definition].name)});
+        d.notes.push_back({{}, fmt::format("'{}' failed because it reads this (error[{}])", p.definitions()[other.definition].name,
+                                              dsl::code_info(dsl::Code::FailedDependency).id)});
     switch (e.code) {
       case dsl::Code::MissingInput: d.help = "supply the field, or give a fallback with '??', e.g. input.x ?? 0"; break;
       case dsl::Code::TableMiss: d.help = "add a row for this key, or give a fallback with '??'"; break;
