@@ -147,6 +147,7 @@ Document from_yaml(const YAML::Node& n) {
     d.kind = Document::Kind::Object;
     for (auto it = n.begin(); it != n.end(); ++it) {
       d.keys.push_back(it->first.IsScalar() ? it->first.Scalar() : std::string("?"));
+      d.key_offsets.push_back(it->first.Mark().is_null() ? 0 : static_cast<uint32_t>(it->first.Mark().pos));
       d.items.push_back(from_yaml(it->second));
     }
   }
@@ -194,6 +195,16 @@ namespace {
 dsl::Location doc_location(const Document& d, const dsl::SourcePtr& src) {
   if (!d.has_offset || !src) return {};
   return {src, {d.offset, d.offset + 1}};
+}
+
+// The k-th key of an object (a field the policy does not know is the key's fault, not the value's).
+dsl::Location key_location(const Document& d, size_t k, const dsl::SourcePtr& src) {
+  if (k >= d.key_offsets.size() || !src) return doc_location(d.items[k], src);
+  uint32_t b = d.key_offsets[k];
+  const std::string& text = src->text();
+  bool quoted = b < text.size() && (text[b] == '"' || text[b] == '\'');
+  uint32_t len = quoted ? 1 : static_cast<uint32_t>(std::max<size_t>(1, d.keys[k].size()));
+  return {src, {b, b + len}};
 }
 
 std::string describe(const Document& d) {
@@ -305,7 +316,7 @@ bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out,
           if (dsl::field_index(t, d.keys[k]) < 0) {
             std::vector<std::string> names;
             for (const auto& f : t->fields) names.push_back(f.name);
-            auto& diag = diags.add(Code::InputUnknown, doc_location(d.items[k], src),
+            auto& diag = diags.add(Code::InputUnknown, key_location(d, k, src),
                                    fmt::format("{}.{}: the policy has no such field", path, d.keys[k]));
             if (auto s = dsl::did_you_mean(d.keys[k], names); !s.empty()) diag.help = fmt::format("did you mean '{}'?", s);
             ok = false;
@@ -336,7 +347,9 @@ bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const
       if (decl != inputs.end() && decl->optional) continue;
       auto& diag = diags.add(Code::InputMissing, doc_location(doc, source),
                              fmt::format("{}: required input is missing", fp),
-                             decl != inputs.end() && !decl->doc.empty() ? fmt::format("{}: {}", f.name, decl->doc) : "");
+                             decl != inputs.end() && !decl->doc.empty()
+                                 ? fmt::format("add '{}:' to the input ({})", f.name, decl->doc)
+                                 : fmt::format("add '{}:' to the input", f.name));
       if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", source ? source->name() : "input")});
       ok = false;
       continue;
@@ -348,9 +361,12 @@ bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const
       if (dsl::field_index(input_type, doc.keys[k]) < 0) {
         std::vector<std::string> names;
         for (const auto& f : input_type->fields) names.push_back(f.name);
-        auto& diag = diags.add(Code::InputUnknown, doc_location(doc.items[k], source),
+        auto& diag = diags.add(Code::InputUnknown, key_location(doc, k, source),
                                fmt::format("{}.{}: the policy declares no such input", root, doc.keys[k]));
-        if (auto s = dsl::did_you_mean(doc.keys[k], names); !s.empty()) diag.help = fmt::format("did you mean '{}'?", s);
+        if (auto s = dsl::did_you_mean(doc.keys[k], names); !s.empty())
+          diag.help = fmt::format("did you mean '{}'?", s);
+        else
+          diag.help = "remove it from the input, or declare it under 'inputs:' in policy.yaml";
         if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", source ? source->name() : "input")});
         ok = false;
       }

@@ -22,6 +22,7 @@ struct Document {
   std::string text;              // Number: the literal; String: the value
   std::vector<Document> items;   // Array elements; Object values
   std::vector<std::string> keys; // Object keys (document order)
+  std::vector<uint32_t> key_offsets;  // Object keys' byte offsets, where known (YAML)
   uint32_t offset = 0;           // byte offset in the source, where known (YAML)
   bool has_offset = false;
   const Document* find(std::string_view key) const;
