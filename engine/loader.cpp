@@ -294,11 +294,12 @@ void read_inputs(Layer& L, const YamlDoc& doc, const YAML::Node& node) {
     in.name = k.Scalar();
     in.where = where(doc, k);
     const YAML::Node* type_node = &v;
+    std::optional<MapReader> r;  // outlives the if: type_node points into it
     if (v.IsMap()) {
-      MapReader r(doc, v, fmt::format("input '{}'", in.name), {"type", "doc", "optional"}, L.diags);
-      type_node = r.get("type", true);
-      in.doc = r.string("doc").value_or("");
-      in.optional = r.boolean("optional").value_or(false);
+      r.emplace(doc, v, fmt::format("input '{}'", in.name), std::vector<std::string>{"type", "doc", "optional"}, L.diags);
+      type_node = r->get("type", true);
+      in.doc = r->string("doc").value_or("");
+      in.optional = r->boolean("optional").value_or(false);
       if (!type_node) continue;
     }
     auto t = read_type(doc, *type_node, L.diags);

@@ -80,7 +80,7 @@ MapReader::MapReader(const YamlDoc& doc, const YAML::Node& node, std::string wha
   is_map_ = true;
   std::map<std::string, YAML::Node> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;  // a copy: it->first lives in a temporary proxy
     if (!k.IsScalar()) {
       diags.add(Code::YamlWrongType, where(doc, k), "a key must be a plain name");
       continue;
