@@ -95,7 +95,9 @@ MapReader::MapReader(const YamlDoc& doc, const YAML::Node& node, std::string wha
     seen.emplace(key, k);
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       auto& d = diags.add(Code::YamlUnknownKey, where(doc, k), fmt::format("unknown key '{}' in {}", key, what_));
-      if (auto s = dsl::did_you_mean(key, allowed); !s.empty())
+      if (key.size() == 3 && std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        d.help = "inside { } a ',' separates entries, so $90,000 splits in two: write $90000, or use block style";
+      else if (auto s = dsl::did_you_mean(key, allowed); !s.empty())
         d.help = fmt::format("did you mean '{}'?", s);
       else
         d.help = fmt::format("allowed keys: {}", fmt::join(allowed, ", "));

@@ -1,0 +1,202 @@
+// merit_bench: compile-time and evaluation-time benchmarks on generated policies.
+//   compile: a policy of N definitions (default 1,000) written to a temporary directory, then
+//            load + check + plan, best and median of repeated runs.
+//   eval:    a program of N nodes (definitions) evaluated on one bound input, ns per input,
+//            for several N to show how the cost grows.
+// Usage: merit_bench [--quick]   (quick: fewer repetitions, for CI smoke runs)
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/compiler.hpp"
+#include "engine/input.hpp"
+#include "engine/interpreter.hpp"
+
+namespace fs = std::filesystem;
+using namespace merit;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A policy of `n` definitions in 10 modules: arithmetic on inputs and parameters, reads of earlier
+// definitions, case/if, a table look-up, a function call and a collection operation, so that the
+// generated program looks like real rules rather than a chain of additions.
+void write_policy(const fs::path& dir, int n) {
+  fs::create_directories(dir / "rules");
+  std::ofstream(dir / "policy.yaml") << "name: bench\nrequire_citations: false\n"
+                                        "parameters: [params.yaml]\n"
+                                        "inputs:\n  a: number\n  b: number\n  c: money\n"
+                                        "  xs: \"list<{id: string, v: number}>\"\n"
+                                        "rules: [" << [] {
+    std::string s;
+    for (int m = 0; m < 10; ++m) s += fmt::format("{}rules/m{}.merit", m ? ", " : "", m);
+    return s;
+  }() << "]\n";
+  std::ofstream(dir / "params.yaml") << "parameters:\n"
+                                        "  k.rate: {value: 60%, cite: \"bench\"}\n"
+                                        "  k.limit: {value: $90000, cite: \"bench\"}\n"
+                                        "  k.weights:\n"
+                                        "    table:\n"
+                                        "      key: [id]\n"
+                                        "      rows:\n"
+                                        "        - {id: a, w: 2}\n"
+                                        "        - {id: b, w: 3}\n"
+                                        "        - {id: c, w: 5}\n";
+  std::mt19937 rng(42);
+  int per = (n + 9) / 10;
+  int made = 0;
+  for (int m = 0; m < 10; ++m) {
+    std::ofstream f(dir / fmt::format("rules/m{}.merit", m));
+    f << fmt::format("module m{}\n", m);
+    f << "fn scale(x: number, f: number): number = if f > 1 then x * f else x\n";
+    for (int i = 0; i < per && made < n; ++i, ++made) {
+      auto prev = [&](int back) {
+        int j = made - back;
+        if (j < 0) return std::string("input.a");
+        return fmt::format("m{}.d{}", j / per, j);
+      };
+      switch (rng() % 6) {
+        case 0: f << fmt::format("def d{} = {} + input.a * param.k.rate\n", made, prev(1)); break;
+        case 1: f << fmt::format("def d{} = if {} > input.b then {} - 1 else {} + 2\n", made, prev(1), prev(2), prev(3)); break;
+        case 2:
+          f << fmt::format("def d{} = case when input.c > param.k.limit then {} when {} < 10 then 10 else {} end\n", made,
+                           prev(1), prev(2), prev(1));
+          break;
+        case 3: f << fmt::format("def d{} = scale({}, 1.5) + param.k.weights[\"b\"].w\n", made, prev(1)); break;
+        case 4: f << fmt::format("def d{} = let t = {} in min(t, {}) + max(t, 1)\n", made, prev(1), prev(4)); break;
+        default: f << fmt::format("def d{} = round({} / 3, 2) + input.b\n", made, prev(1)); break;
+      }
+    }
+  }
+}
+
+// A program of `n` definitions, each one small node (one to three operations), for the
+// per-node evaluation cost.
+void write_flat_policy(const fs::path& dir, int n) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "policy.yaml") << "name: flat\nrequire_citations: false\nrules: [r.merit]\n"
+                                        "inputs:\n  a: number\n  b: number\n";
+  std::ofstream f(dir / "r.merit");
+  f << "module f\n";
+  for (int i = 0; i < n; ++i) {
+    std::string prev = i == 0 ? "input.a" : fmt::format("d{}", i - 1);
+    switch (i % 4) {
+      case 0: f << fmt::format("def d{} = {} + input.b\n", i, prev); break;
+      case 1: f << fmt::format("def d{} = {} * 0.5 + 1\n", i, prev); break;
+      case 2: f << fmt::format("def d{} = if {} > 100 then {} - 50 else {}\n", i, prev, prev, prev); break;
+      default: f << fmt::format("def d{} = {} - input.a\n", i, prev); break;
+    }
+  }
+}
+
+struct Stats {
+  double best, median;
+};
+template <typename F>
+Stats measure(int reps, F&& f) {
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    auto a = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return {t.front(), t[t.size() / 2]};
+}
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / fmt::format("merit-bench-{}-{}", ::getpid(), name);
+  fs::remove_all(d);
+  return d;
+}
+
+std::shared_ptr<const engine::Program> compile(const fs::path& dir) {
+  dsl::Diagnostics diags;
+  auto cp = engine::compile_policy(dir, diags);
+  if (!cp.program) {
+    fmt::print(stderr, "{}", diags.render());
+    std::exit(1);
+  }
+  return cp.program;
+}
+
+double eval_ns(const engine::Program& prog, const std::string& input_json, long iterations) {
+  dsl::Diagnostics diags;
+  auto src = dsl::Source::from_text("bench.json", input_json);
+  auto doc = engine::parse_document(src, diags, "json");
+  engine::Evaluator ev(prog);
+  engine::Value input;
+  if (!doc || !engine::bind_input(*doc, prog.inputs(), prog.input_type(), true, ev.arena(), input, diags, src)) {
+    fmt::print(stderr, "{}", diags.render());
+    std::exit(1);
+  }
+  const std::vector<int>& order = prog.order();
+  for (int i = 0; i < 1000; ++i) ev.evaluate_order(input, order, false);  // warm up
+  std::vector<double> runs;
+  for (int r = 0; r < 5; ++r) {
+    auto a = Clock::now();
+    for (long i = 0; i < iterations; ++i) {
+      const auto& o = ev.evaluate_order(input, order, false);
+      if (!o.ok()) std::exit(2);
+    }
+    runs.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / iterations);
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs[runs.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  if (argc > 1 && std::string(argv[1]) == "--profile-eval") {  // for valgrind --tool=callgrind
+    fs::path dir = temp_dir("profile");
+    write_flat_policy(dir, 200);
+    auto prog = compile(dir);
+    fmt::print("{:.0f} ns\n", eval_ns(*prog, R"({"a": 3, "b": 7.5})", 2000));
+    fs::remove_all(dir);
+    return 0;
+  }
+  int reps = quick ? 5 : 30;
+  fmt::print("merit_bench ({} build)\n", quick ? "quick" : "full");
+
+  // 1. Compile a 1,000-definition policy: load (YAML + rule files) + check + plan.
+  for (int n : {250, 1000, 4000}) {
+    fs::path dir = temp_dir(fmt::format("compile{}", n));
+    write_policy(dir, n);
+    std::shared_ptr<const engine::Program> keep;
+    Stats s = measure(reps, [&] { keep = compile(dir); });
+    fmt::print("compile  {:5} definitions: best {:8.2f} ms, median {:8.2f} ms ({} instructions)\n", n, s.best / 1000,
+               s.median / 1000, keep->code().size());
+    fs::remove_all(dir);
+  }
+
+  // 2. Evaluate: ns per input for programs of growing size.
+  std::string input = R"({"a": 3, "b": 7.5, "c": 125000, "xs": [{"id": "a", "v": 1}]})";
+  for (int n : {50, 100, 200, 400, 800, 1600}) {
+    fs::path dir = temp_dir(fmt::format("flat{}", n));
+    write_flat_policy(dir, n);
+    auto prog = compile(dir);
+    double ns = eval_ns(*prog, R"({"a": 3, "b": 7.5})", quick ? 2000 : 20000);
+    fmt::print("eval     {:5} nodes:        {:8.0f} ns per input ({:5.1f} ns per node, {} instructions)\n", n, ns, ns / n,
+               prog->code().size());
+    fs::remove_all(dir);
+  }
+  {
+    fs::path dir = temp_dir("mixed200");
+    write_policy(dir, 200);
+    auto prog = compile(dir);
+    double ns = eval_ns(*prog, input, quick ? 2000 : 20000);
+    fmt::print("eval     {:5} mixed rules:  {:8.0f} ns per input ({} instructions)\n", 200, ns, prog->code().size());
+    fs::remove_all(dir);
+  }
+  return 0;
+}
