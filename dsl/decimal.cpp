@@ -25,6 +25,14 @@ constexpr std::array<u128, 39> make_pow10() {
 }
 constexpr std::array<u128, 39> kPow10 = make_pow10();
 
+// kScaleLimit[k]: the largest magnitude that can be multiplied by 10^k and stay <= kMaxCoef.
+constexpr std::array<u128, 39> make_scale_limits() {
+  std::array<u128, 39> t{};
+  for (int i = 0; i < 39; ++i) t[i] = (pow10_u128(38) - 1) / pow10_u128(i);
+  return t;
+}
+constexpr std::array<u128, 39> kScaleLimit = make_scale_limits();
+
 u128 magnitude(i128 v) { return v < 0 ? static_cast<u128>(-(v + 1)) + 1 : static_cast<u128>(v); }
 
 // Unsigned 256-bit integer as four 64-bit limbs, little-endian. Only what the decimal
@@ -114,11 +122,9 @@ u128 apply_rounding(u128 q, u128 r, u128 d, bool negative, Rounding mode) {
 }
 
 bool make(u128 mag, bool negative, int scale, Decimal& out) {
-  if (mag > kMaxCoef) return false;
+  if (mag > kMaxCoef || scale < 0 || scale > Decimal::kMaxScale) return false;
   i128 c = static_cast<i128>(mag);
-  auto d = Decimal::from_parts(negative ? -c : c, scale);
-  if (!d) return false;
-  out = *d;
+  out = *Decimal::from_parts(negative ? -c : c, scale);
   return true;
 }
 
@@ -154,14 +160,21 @@ bool divide_round(const U256& n, const U256& d, bool negative, Rounding mode, in
   return make(up ? qq + 1 : qq, negative, scale, out);
 }
 
+// c * 10^k, if that stays within 38 digits (a table look-up instead of an overflow check).
+bool scale_up(i128 c, int k, i128& out) {
+  if (k == 0) {
+    out = c;
+    return true;
+  }
+  if (magnitude(c) > kScaleLimit[k]) return false;
+  out = c * static_cast<i128>(kPow10[k]);
+  return true;
+}
+
 // Align a and b to the same scale; false if a coefficient would overflow.
 bool align(const Decimal& a, const Decimal& b, i128& ca, i128& cb, int& scale) {
   scale = std::max(a.scale(), b.scale());
-  ca = a.coefficient();
-  cb = b.coefficient();
-  if (a.scale() < scale && __builtin_mul_overflow(ca, static_cast<i128>(kPow10[scale - a.scale()]), &ca)) return false;
-  if (b.scale() < scale && __builtin_mul_overflow(cb, static_cast<i128>(kPow10[scale - b.scale()]), &cb)) return false;
-  return true;
+  return scale_up(a.coefficient(), scale - a.scale(), ca) && scale_up(b.coefficient(), scale - b.scale(), cb);
 }
 
 }  // namespace
@@ -253,26 +266,56 @@ std::string Decimal::to_string() const {
   return digits;
 }
 
-Decimal Decimal::normalized() const {
-  i128 c = coef_;
-  int s = scale_;
-  while (s > 0 && c % 10 == 0) {
-    c /= 10;
-    --s;
+namespace {
+// Removes trailing zeros from a magnitude, lowering its scale: eight digits at a time, then one,
+// so that an exact quotient such as 0.25 (25 followed by 16 zeros at scale 18) costs a few
+// divisions instead of one per digit.
+void strip_zeros(u128& mag, int& scale) {
+  if (mag == 0) {
+    scale = 0;
+    return;
   }
-  return Decimal(c, s);
+  while (scale >= 8) {
+    u128 q = mag / 100000000u;
+    if (q * 100000000u != mag) break;
+    mag = q;
+    scale -= 8;
+  }
+  if (mag <= UINT64_MAX) {
+    auto m = static_cast<uint64_t>(mag);
+    while (scale > 0 && m % 10 == 0) {
+      m /= 10;
+      --scale;
+    }
+    mag = m;
+    return;
+  }
+  while (scale > 0) {
+    u128 q = mag / 10u;
+    if (q * 10u != mag) break;
+    mag = q;
+    --scale;
+  }
+}
+}  // namespace
+
+Decimal Decimal::normalized() const {
+  u128 m = magnitude(coef_);
+  int s = scale_;
+  strip_zeros(m, s);
+  i128 c = static_cast<i128>(m);
+  return Decimal(coef_ < 0 ? -c : c, s);
 }
 
-bool add(const Decimal& a, const Decimal& b, Decimal& out) {
-  i128 ca, cb, r;
+bool detail::add_general(const Decimal& a, const Decimal& b, Decimal& out) {
+  i128 ca, cb;
   int s;
-  if (!align(a, b, ca, cb, s) || __builtin_add_overflow(ca, cb, &r)) return false;
+  if (!align(a, b, ca, cb, s)) return false;
+  i128 r = ca + cb;  // both <= 10^38 - 1 in magnitude: the sum fits in 128 bits
   return make(magnitude(r), r < 0, s, out);
 }
 
-bool sub(const Decimal& a, const Decimal& b, Decimal& out) { return add(a, b.negated(), out); }
-
-bool mul(const Decimal& a, const Decimal& b, Decimal& out) {
+bool detail::mul_general(const Decimal& a, const Decimal& b, Decimal& out) {
   bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
   U256 p = U256::mul(magnitude(a.coefficient()), magnitude(b.coefficient()));
   int s = a.scale() + b.scale();
@@ -319,7 +362,7 @@ bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
          (out.is_zero() ? (out = *Decimal::from_parts(0, digits), true) : true);
 }
 
-int compare(const Decimal& a, const Decimal& b) {
+int detail::compare_general(const Decimal& a, const Decimal& b) {
   i128 ca, cb;
   int s;
   if (align(a, b, ca, cb, s)) return ca < cb ? -1 : (ca > cb ? 1 : 0);

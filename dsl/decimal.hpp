@@ -25,6 +25,12 @@ enum class Rounding : uint8_t {
 std::string_view rounding_name(Rounding r);  // "half_up", ...
 std::optional<Rounding> rounding_from_name(std::string_view name);
 
+class Decimal;
+namespace detail {
+bool add_general(const Decimal& a, const Decimal& b, Decimal& out);
+bool mul_general(const Decimal& a, const Decimal& b, Decimal& out);
+}  // namespace detail
+
 class Decimal {
  public:
   static constexpr int kMaxScale = 18;
@@ -49,13 +55,12 @@ class Decimal {
   Decimal normalized() const;
 
   friend bool add(const Decimal& a, const Decimal& b, Decimal& out);
-  friend bool sub(const Decimal& a, const Decimal& b, Decimal& out);
   friend bool mul(const Decimal& a, const Decimal& b, Decimal& out);
+  friend int compare(const Decimal& a, const Decimal& b);
   // a / b rounded to `scale` digits with `mode`, trailing zeros removed. False on b == 0 or overflow.
   friend bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out);
   // x rounded (or padded) to exactly `digits` fractional digits.
   friend bool round(const Decimal& x, int digits, Rounding mode, Decimal& out);
-  friend int compare(const Decimal& a, const Decimal& b);
   Decimal negated() const { return Decimal(-coef_, scale_); }
   Decimal abs() const { return coef_ < 0 ? negated() : *this; }
 
@@ -63,16 +68,60 @@ class Decimal {
   friend bool operator<(const Decimal& a, const Decimal& b) { return compare(a, b) < 0; }
 
  private:
+  friend bool detail::add_general(const Decimal&, const Decimal&, Decimal&);
+  friend bool detail::mul_general(const Decimal&, const Decimal&, Decimal&);
   constexpr Decimal(__int128 c, int s) : coef_(c), scale_(static_cast<int8_t>(s)) {}
   __int128 coef_ = 0;
   int8_t scale_ = 0;
 };
 
-bool add(const Decimal& a, const Decimal& b, Decimal& out);
-bool sub(const Decimal& a, const Decimal& b, Decimal& out);
-bool mul(const Decimal& a, const Decimal& b, Decimal& out);
 bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out);
 bool round(const Decimal& x, int digits, Rounding mode, Decimal& out);
-int compare(const Decimal& a, const Decimal& b);
+
+namespace detail {
+// The general cases, out of line; the inline functions below take the common ones (equal
+// scales, coefficients of at most 18 digits) in a few instructions for the interpreter.
+bool add_general(const Decimal& a, const Decimal& b, Decimal& out);
+bool mul_general(const Decimal& a, const Decimal& b, Decimal& out);
+int compare_general(const Decimal& a, const Decimal& b);
+constexpr __int128 kSmall = __int128{1000000000000000000};  // 10^18
+constexpr __int128 kMaxCoefficient = kSmall * kSmall * 100 - 1;  // 10^38 - 1
+inline bool small(__int128 c) { return c < kSmall && c > -kSmall; }
+}  // namespace detail
+
+inline bool add(const Decimal& a, const Decimal& b, Decimal& out) {
+  // Equal scales: one 128-bit addition and a range check.
+  if (a.scale_ == b.scale_) {
+    __int128 r;
+    if (__builtin_add_overflow(a.coef_, b.coef_, &r) || r > detail::kMaxCoefficient || r < -detail::kMaxCoefficient)
+      return false;
+    out = Decimal(r, a.scale_);
+    return true;
+  }
+  return detail::add_general(a, b, out);
+}
+inline bool sub(const Decimal& a, const Decimal& b, Decimal& out) { return add(a, b.negated(), out); }
+inline bool mul(const Decimal& a, const Decimal& b, Decimal& out) {
+  // |coefficients| < 10^18 and at most 18 digits after the point: the product is exact in
+  // 128 bits. Trailing zeros go, in 64-bit arithmetic while the product fits there.
+  if (detail::small(a.coef_) && detail::small(b.coef_) && a.scale_ + b.scale_ <= Decimal::kMaxScale) {
+    __int128 p = a.coef_ * b.coef_;
+    int s = a.scale_ + b.scale_;
+    if (p < detail::kSmall && p > -detail::kSmall) {
+      int64_t q = static_cast<int64_t>(p);
+      while (s > 0 && q % 10 == 0 && q != 0) {
+        q /= 10;
+        --s;
+      }
+      out = Decimal(q, q == 0 ? 0 : s);
+      return true;
+    }
+  }
+  return detail::mul_general(a, b, out);
+}
+inline int compare(const Decimal& a, const Decimal& b) {
+  if (a.scale_ == b.scale_) return a.coef_ < b.coef_ ? -1 : (a.coef_ > b.coef_ ? 1 : 0);
+  return detail::compare_general(a, b);
+}
 
 }  // namespace merit::dsl

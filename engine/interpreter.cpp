@@ -33,15 +33,10 @@ const Outcome& Evaluator::evaluate_order(const Value& input, const std::vector<i
   std::fill(outcome_.error_of.begin(), outcome_.error_of.end(), -1);
   outcome_.errors.clear();
   outcome_.trace.steps.clear();
-  for (int d : order) {
-    current_ = d;
-    if (trace) {
-      outcome_.trace.steps.push_back({d, {}, {}});
-      run<true>(d);
-    } else {
-      run<false>(d);
-    }
-  }
+  if (trace)
+    run<true>(order);
+  else
+    run<false>(order);
   return outcome_;
 }
 
@@ -66,47 +61,69 @@ std::string key_text(const Value* keys, uint32_t n) {
 
 }  // namespace
 
-// The interpreter loop. kTrace is a template parameter so that tracing costs nothing when off.
+// The interpreter loop, over every definition of `order` in one call so that the dispatch state
+// stays in registers. kTrace is a template parameter so that tracing costs nothing when off.
 template <bool kTrace>
-bool Evaluator::run(int def) {
-  const ProgramDefinition& d = program_.definitions()[def];
+void Evaluator::run(const std::vector<int>& order) {
   const Instr* code = program_.code().data();
   const Value* consts = program_.constants().data();
+  const ProgramDefinition* defs = program_.definitions().data();
   const Arithmetic& arith = program_.arithmetic();
   Value* stack = stack_.data();
   Value* locals = locals_.data();
   Loop* loops = loops_.data();
   Handler* handlers = handlers_.data();
-  uint32_t sp = 0, nloops = 0, nhandlers = 0;
-  uint32_t pc = d.code_begin;
-  TraceStep* step = kTrace ? &outcome_.trace.steps.back() : nullptr;
+  Outcome::State* state = outcome_.state.data();
+  Value* values = outcome_.values.data();
+  uint32_t sp = 0, nloops = 0, nhandlers = 0, pc = 0;
+  size_t position = 0;
+  int def = -1;
+  TraceStep* step = nullptr;
 
-  // On an error: a `??` handler in this definition takes missing values and table misses;
-  // anything else fails the definition with a located, coded error.
+  // On an error (MERIT_RAISE): a `??` handler in this definition takes missing values and table
+  // misses; anything else fails the definition with a located, coded error. No lambda here: a
+  // closure would capture pc and sp by reference and keep them out of registers.
   Code root_code{};
   int root_def = -1;
-  auto raise = [&](Code c, uint32_t loc, std::string msg) -> bool {
-    Code effective = c == Code::FailedDependency ? root_code : c;
-    if (nhandlers > 0 && catchable(effective)) {
-      const Handler& h = handlers[--nhandlers];
-      pc = h.pc;
-      sp = h.stack_depth;
-      nloops = h.loop_depth;
-      return true;
-    }
-    fail(c, loc, std::move(msg));
-    if (c == Code::FailedDependency) {
-      outcome_.errors.back().root_code = root_code;
-      outcome_.errors.back().root_definition = root_def;
-    }
-    return false;
-  };
-#define MERIT_RAISE(code_, msg_)                 \
-  do {                                           \
-    if (!raise(code_, in.loc, msg_)) return false; \
-    goto next;                                   \
+  Code error_code{};
+  uint32_t error_loc = 0;
+  std::string error_message;
+#define MERIT_RAISE(code_, msg_) \
+  do {                           \
+    error_code = (code_);        \
+    error_loc = in.loc;          \
+    error_message = (msg_);      \
+    goto handle_error;           \
   } while (0)
 
+  goto next_def;
+
+handle_error: {
+  Code effective = error_code == Code::FailedDependency ? root_code : error_code;
+  if (nhandlers > 0 && catchable(effective)) {
+    const Handler& h = handlers[--nhandlers];
+    pc = h.pc;
+    sp = h.stack_depth;
+    nloops = h.loop_depth;
+    goto next;
+  }
+  fail(error_code, error_loc, std::move(error_message));
+  if (error_code == Code::FailedDependency) {
+    outcome_.errors.back().root_code = root_code;
+    outcome_.errors.back().root_definition = root_def;
+  }
+}
+
+next_def:
+  if (position == order.size()) return;
+  def = order[position++];
+  current_ = def;
+  pc = defs[def].code_begin;
+  sp = nloops = nhandlers = 0;
+  if constexpr (kTrace) {
+    outcome_.trace.steps.push_back({def, {}, {}});
+    step = &outcome_.trace.steps.back();
+  }
   for (;;) {
     {
       const Instr& in = code[pc++];
@@ -123,9 +140,9 @@ bool Evaluator::run(int def) {
           if constexpr (kTrace)
             if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in.a)) == step->definitions_read.end())
               step->definitions_read.push_back(static_cast<int>(in.a));
-          auto st = outcome_.state[in.a];
+          auto st = state[in.a];
           if (st == Outcome::State::Ok) {
-            stack[sp++] = outcome_.values[in.a];
+            stack[sp++] = values[in.a];
             break;
           }
           const auto& dep = program_.definitions()[in.a];
@@ -214,7 +231,11 @@ bool Evaluator::run(int def) {
         case OpCode::Le:
         case OpCode::Gt:
         case OpCode::Ge: {
-          int c = compare_values(stack[sp - 2], stack[sp - 1]);
+          const Value& x = stack[sp - 2];
+          const Value& y = stack[sp - 1];
+          int c = (x.kind == ValueKind::Number || x.kind == ValueKind::Money) && x.kind == y.kind
+                      ? dsl::compare(x.number, y.number)
+                      : compare_values(x, y);
           bool r = false;
           switch (in.op) {
             case OpCode::Eq: r = c == 0; break;
@@ -476,9 +497,9 @@ bool Evaluator::run(int def) {
         case OpCode::TryBegin: handlers[nhandlers++] = Handler{in.a, sp, nloops}; break;
         case OpCode::TryEnd: --nhandlers; break;
         case OpCode::Return:
-          outcome_.values[def] = stack[--sp];
-          outcome_.state[def] = Outcome::State::Ok;
-          return true;
+          values[def] = stack[--sp];
+          state[def] = Outcome::State::Ok;
+          goto next_def;
       }
     }
   next:;
@@ -486,7 +507,7 @@ bool Evaluator::run(int def) {
 #undef MERIT_RAISE
 }
 
-template bool Evaluator::run<true>(int);
-template bool Evaluator::run<false>(int);
+template void Evaluator::run<true>(const std::vector<int>&);
+template void Evaluator::run<false>(const std::vector<int>&);
 
 }  // namespace merit::engine

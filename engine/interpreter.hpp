@@ -65,7 +65,7 @@ class Evaluator {
 
  private:
   template <bool kTrace>
-  bool run(int def);
+  void run(const std::vector<int>& order);
   bool fail(dsl::Code code, uint32_t loc, std::string message);
   bool fail_dependency(int dep, uint32_t loc);
 

@@ -78,8 +78,8 @@ void write_policy(const fs::path& dir, int n) {
   }
 }
 
-// A program of `n` definitions, each one small node (one to three operations), for the
-// per-node evaluation cost.
+// A program of `n` definitions, each one small node (one to three operations) shaped like
+// scoring arithmetic: sums, rates (18-digit quotients), thresholds and rounding to 2 places.
 void write_flat_policy(const fs::path& dir, int n) {
   fs::create_directories(dir);
   std::ofstream(dir / "policy.yaml") << "name: flat\nrequire_citations: false\nrules: [r.merit]\n"
@@ -90,9 +90,9 @@ void write_flat_policy(const fs::path& dir, int n) {
     std::string prev = i == 0 ? "input.a" : fmt::format("d{}", i - 1);
     switch (i % 4) {
       case 0: f << fmt::format("def d{} = {} + input.b\n", i, prev); break;
-      case 1: f << fmt::format("def d{} = {} * 0.5 + 1\n", i, prev); break;
+      case 1: f << fmt::format("def d{} = {} * 3 / 4\n", i, prev); break;  // a rate: 18-digit quotients
       case 2: f << fmt::format("def d{} = if {} > 100 then {} - 50 else {}\n", i, prev, prev, prev); break;
-      default: f << fmt::format("def d{} = {} - input.a\n", i, prev); break;
+      default: f << fmt::format("def d{} = round({}, 2) - input.a\n", i, prev); break;
     }
   }
 }
