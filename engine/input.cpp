@@ -169,25 +169,6 @@ std::optional<Document> parse_document(const dsl::SourcePtr& source, Diagnostics
     for (const auto& d : local.items()) diags.add(Code::InputSyntax, d.where, d.message, d.help);
     return std::nullopt;
   }
-  // Aliases repeat a node without repeating its text, and `&a [*a]` even contains itself: bound
-  // the nesting (as for JSON) and the expanded size before walking the tree recursively below.
-  size_t budget = 10000 + 10 * source->text().size();
-  const char* too_much = nullptr;
-  std::function<void(const YAML::Node&, size_t)> measure = [&](const YAML::Node& n, size_t depth) {
-    if (too_much) return;
-    if (depth > 256) too_much = "document nested too deeply (limit 256)";
-    else if (budget-- == 0) too_much = "document too large: its aliases expand to too many values";
-    if (too_much) return;
-    if (n.IsMap())
-      for (auto it = n.begin(); it != n.end(); ++it) measure(it->second, depth + 1);
-    else if (n.IsSequence())
-      for (const auto& e : n) measure(e, depth + 1);
-  };
-  measure(doc->root, 0);
-  if (too_much) {
-    diags.add(Code::InputSyntax, {source, {0, 0}}, fmt::format("malformed YAML: {}", too_much));
-    return std::nullopt;
-  }
   // Duplicate keys: yaml-cpp keeps them silently; inputs must not.
   dsl::Diagnostics dup;
   std::function<void(const YAML::Node&)> scan = [&](const YAML::Node& n) {

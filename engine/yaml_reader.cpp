@@ -13,9 +13,33 @@ using dsl::Code;
 using dsl::Diagnostics;
 using dsl::Location;
 
+namespace {
+// Aliases repeat a node without repeating its text, and `&a [*a]` even contains itself, so a
+// recursive walk of a loaded tree could expand ~10^9 nodes or never end. Every reader of our
+// YAML walks recursively: bound the nesting and the expanded size once, here.
+const char* too_much(const YAML::Node& n, size_t depth, size_t& budget) {
+  if (depth > 256) return "nested too deeply (limit 256)";
+  if (budget-- == 0) return "its aliases expand to too many values";
+  const char* r = nullptr;
+  if (n.IsMap()) {
+    for (auto it = n.begin(); it != n.end() && !r; ++it)
+      if (!(r = too_much(it->first, depth + 1, budget))) r = too_much(it->second, depth + 1, budget);
+  } else if (n.IsSequence()) {
+    for (auto it = n.begin(); it != n.end() && !r; ++it) r = too_much(*it, depth + 1, budget);
+  }
+  return r;
+}
+}  // namespace
+
 std::optional<YamlDoc> parse_yaml(const dsl::SourcePtr& source, Diagnostics& diags) {
   try {
     YamlDoc d{source, YAML::Load(source->text())};
+    size_t budget = 10000 + 10 * source->text().size();
+    if (const char* why = too_much(d.root, 0, budget)) {
+      diags.add(Code::YamlSyntax, {source, {0, 0}}, fmt::format("malformed YAML: document {}", why),
+                "nest less, and write values out instead of repeating aliases (*name)");
+      return std::nullopt;
+    }
     return d;
   } catch (const YAML::Exception& e) {
     uint32_t pos = e.mark.is_null() ? 0 : static_cast<uint32_t>(e.mark.pos);

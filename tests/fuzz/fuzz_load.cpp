@@ -117,6 +117,21 @@ remove:
   definitions: [m.d]
 )";
 
+// YAML aliases that repeat or contain themselves (once a stack overflow and a 10^9-node walk).
+const char* const kAliasParams = R"(parameters:
+  p.self: &s [*s]
+  p.bomb:
+    - &a0 [1, 1, 1, 1, 1, 1, 1, 1]
+    - &a1 [*a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0]
+    - &a2 [*a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1]
+    - &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]
+    - &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]
+    - &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]
+    - &a6 [*a5, *a5, *a5, *a5, *a5, *a5, *a5, *a5]
+    - &a7 [*a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6]
+    - &a8 [*a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7]
+)";
+
 std::string g_root;  // the temporary tree; removed at exit
 
 void write(const fs::path& p, const char* text) {
@@ -141,6 +156,7 @@ const fs::path& policy_dir() {
       write(d / "defs.yaml", kYamlRules);
       write(d / "params.yaml", kParams);
       write(d / "table.yaml", kTable);
+      write(d / "alias_params.yaml", kAliasParams);
     }
     write(root / "base" / "params.yaml", kBaseParams);
     write(root / "base" / "policy.yaml", kBasePolicy);
