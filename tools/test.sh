@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, then builds and runs the whole ctest suite twice,
+# once optimised and once under AddressSanitizer + UndefinedBehaviorSanitizer; replays the fuzz
+# corpora (part of ctest); fuzzes each parser briefly when clang's libFuzzer is available; and
+# prints the benchmark figures (tests/bench, not a pass/fail test).
+# Environment: MERIT_FUZZ_SECONDS (default 20 per target, 0 to skip), MERIT_SKIP_ASAN=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh --with-fuzz
+jobs=$(nproc)
+
+echo "== build and test (release)"
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-test -j "$jobs"
+(cd build-test && ctest --output-on-failure -j "$jobs")
+
+if [[ "${MERIT_SKIP_ASAN:-0}" != 1 ]]; then
+  echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMERIT_SANITIZE=ON -DMERIT_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan -j "$jobs"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j "$jobs")
+fi
+
+seconds=${MERIT_FUZZ_SECONDS:-20}
+if [[ "$seconds" != 0 && -x tests/fuzz/run_fuzzers.sh ]] && command -v clang++ >/dev/null; then
+  echo "== fuzz each target for ${seconds}s"
+  tests/fuzz/run_fuzzers.sh "$seconds"
+fi
+
+echo "== benchmarks (figures only)"
+build-test/tests/bench/merit_bench --quick
+
+echo "== all tests"
+(cd build-test && ctest -j "$jobs" 2>&1 | tail -n 3)
