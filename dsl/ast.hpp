@@ -81,7 +81,9 @@ struct Definition {
   std::string note;        // e.g. "[U] uncertain: recalled from ..."
   ExprPtr body;
   Type declared;           // declared type annotation, if any
+  SourcePtr body_source;   // where the body's spans point, if not `source` (DSL inside YAML)
   std::string qualified() const { return module.empty() ? name : module + "." + name; }
+  const SourcePtr& expr_source() const { return body_source ? body_source : source; }
 };
 
 struct FunctionParam {
@@ -100,8 +102,10 @@ struct Function {
   Type declared_result;  // may be null
   std::string doc;
   std::vector<std::string> citations;
+  std::string note;
   ExprPtr body;
   std::string qualified() const { return module.empty() ? name : module + "." + name; }
+  const SourcePtr& expr_source() const { return source; }
 };
 
 // One rule file.

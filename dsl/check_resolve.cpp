@@ -220,7 +220,7 @@ void stage_resolve(const CheckUnit& unit, CheckResult& r, Diagnostics& diags) {
   NameIndex names(unit);
   for (size_t i = 0; i < unit.definitions.size(); ++i) {
     auto& d = *unit.definitions[i];
-    Resolver rv{unit, names, diags, d.source, d.module, {}, 0, &r.reads_definitions[i],
+    Resolver rv{unit, names, diags, d.expr_source(), d.module, {}, 0, &r.reads_definitions[i],
                 &r.reads_parameters[i], &r.definition_calls[i], r.used_parameter};
     rv.walk(*d.body);
     r.definition_locals[i] = rv.next_slot;

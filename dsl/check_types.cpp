@@ -28,7 +28,7 @@ struct Typer {
     if (def_state[i] == 1) return types::error();  // a cycle: stage "cycles" reports it
     def_state[i] = 1;
     auto& d = *unit.definitions[i];
-    Frame f{d.source, std::vector<Type>(r.definition_locals[i], types::error())};
+    Frame f{d.expr_source(), std::vector<Type>(r.definition_locals[i], types::error())};
     Frame* saved = frame;
     frame = &f;
     Type t = type(*d.body);

@@ -1,7 +1,7 @@
 // Diagnostics: the channel for a policy author's (or input provider's) mistakes.
 // They are accumulated, never thrown; a stage that reports "ok" means "could continue",
-// not "valid" -- ask Diagnostics::has_errors(). Engine faults (I/O on our own files,
-// broken invariants) use Result<T> instead (engine/result.hpp).
+// not "valid" -- ask Diagnostics::has_errors(). Runtime errors inside a policy are results of
+// evaluation (engine/interpreter.hpp, EvalError), rendered through the same Diagnostic type.
 #pragma once
 
 #include <cstddef>

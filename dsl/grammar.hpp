@@ -94,7 +94,7 @@ struct type_field : p::if_must<type_field_name, colon, type_expr> {};
 struct type_record_open : lbrace {};
 struct type_record_close : rbrace {};
 struct type_record
-    : p::if_must<type_record_open, p::opt<p::list<type_field, comma>>, p::opt<comma>, type_record_close> {};
+    : p::if_must<type_record_open, p::opt<p::list<type_field, comma>, p::opt<comma>>, type_record_close> {};
 struct type_expr : p::sor<type_list, type_record, type_name> {};
 
 // ---- expressions ----------------------------------------------------------------------------
@@ -102,14 +102,14 @@ struct expr;
 
 struct list_open : lbracket {};
 struct list_close : rbracket {};
-struct list_lit : p::if_must<list_open, p::opt<p::list<expr, comma>>, p::opt<comma>, list_close> {};
+struct list_lit : p::if_must<list_open, p::opt<p::list<expr, comma>, p::opt<comma>>, list_close> {};
 
 struct record_key : p::seq<name, sep> {};
 struct record_entry : p::if_must<record_key, colon, expr> {};
 struct record_open : lbrace {};
 struct record_close : rbrace {};
 struct record_lit
-    : p::if_must<record_open, p::opt<p::list<record_entry, comma>>, p::opt<comma>, record_close> {};
+    : p::if_must<record_open, p::opt<p::list<record_entry, comma>, p::opt<comma>>, record_close> {};
 
 struct if_cond : p::seq<expr> {};
 struct if_then : p::seq<expr> {};
@@ -143,7 +143,7 @@ struct lambda : p::seq<lambda_start, lambda_params, p::if_must<arrow, lambda_bod
 struct argument : p::sor<lambda, expr> {};
 struct call_open : lparen {};
 struct call_close : rparen {};
-struct call_args : p::if_must<call_open, p::opt<p::list<argument, comma>>, p::opt<comma>, call_close> {};
+struct call_args : p::if_must<call_open, p::opt<p::list<argument, comma>, p::opt<comma>>, call_close> {};
 
 // a, a.b.c, f(x), quality.points(x): dotted names, optionally called.
 struct path_segment : name {};

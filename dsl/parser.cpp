@@ -530,6 +530,7 @@ struct action<g::fn_decl> {
     f->params = b.params;
     f->doc = b.doc;
     f->citations = b.cites;
+    f->note = b.note;
     b.file->functions.push_back(std::move(f));
     b.reset_decl();
   }

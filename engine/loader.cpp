@@ -267,7 +267,8 @@ void read_yaml_rules(Layer& L, const YamlDoc& doc) {
         if (auto ty = read_type(doc, *t, L.diags)) d->declared = *ty;
     }
     if (!expect_scalar(doc, *expr, "an expression", L.diags)) continue;
-    d->body = dsl::parse_expression(embedded_source(doc, *expr), L.diags);
+    d->body_source = embedded_source(doc, *expr);
+    d->body = dsl::parse_expression(d->body_source, L.diags);
     if (!d->body) continue;
     put_named(L, L.policy.definitions, std::move(d), L.defs_here, "definition");
   }
@@ -419,7 +420,7 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
 
   Layer L{policy, diags, dir, r.string("name", true).value_or(dir.filename().string()), {}, {}, {}};
   policy.name = L.name;
-  policy.year = r.string("year").value_or("");
+  policy.year = r.string("year").value_or(policy.year);
   policy.doc = r.string("doc").value_or(policy.doc);
   policy.layers.push_back(L.name);
   if (auto b = r.boolean("require_citations")) policy.require_citations = *b;

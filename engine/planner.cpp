@@ -387,7 +387,7 @@ Program Planner::plan(const Policy& policy, const dsl::CheckUnit& unit, const ds
     pd.reads_parameters = checked.reads_parameters[i];
     pd.is_output = is_output[i];
     pd.code_begin = static_cast<uint32_t>(p.code_.size());
-    em.source = d.source;
+    em.source = d.expr_source();
     em.depth = 0;
     em.slot_base = 0;
     em.frame_top = static_cast<uint32_t>(checked.definition_locals[i]);

@@ -37,7 +37,9 @@ size_t significant_digits(const dsl::Decimal& d) {
 // An exact decimal for JSON: a number when a double carries every digit (<= 15 significant
 // digits), else a string, so that no digit is ever lost on the way out.
 json decimal_json(const dsl::Decimal& d) {
-  std::string s = d.normalized().to_string();
+  dsl::Decimal n = d.normalized();
+  if (auto i = n.to_int64(); i && n.scale() == 0) return json(*i);
+  std::string s = n.to_string();
   if (significant_digits(d) <= 15) return json(std::strtod(s.c_str(), nullptr));
   return json(s);
 }
@@ -137,7 +139,8 @@ std::string render_json(const Program& p, const Outcome& o, const ReportOptions&
   for (const auto& e : o.errors) errors.push_back(error_json(p, e));
   j["errors"] = errors;
   if (!o.trace.steps.empty()) j["trace"] = json::parse(render_trace_json(p, o));
-  return j.dump(2) + "\n";
+  // Strings from inputs may hold invalid UTF-8: replace it rather than throw type_error 316.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_trace_json(const Program& p, const Outcome& o) {
@@ -159,7 +162,7 @@ std::string render_trace_json(const Program& p, const Outcome& o) {
     if (!d.note.empty()) j["note"] = d.note;
     steps.push_back(j);
   }
-  return steps.dump();
+  return steps.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string render_explanation(const Program& p, const Outcome& o, const std::vector<int>& rules) {
@@ -170,15 +173,16 @@ std::string render_explanation(const Program& p, const Outcome& o, const std::ve
   auto cite = [](const std::vector<std::string>& c) {
     return c.empty() ? std::string() : fmt::format("  [{}]", fmt::join(c, "; "));
   };
-  std::function<void(int, const std::string&, bool)> node = [&](int d, const std::string& prefix, bool last) {
+  std::function<void(int, const std::string&, bool, bool)> node = [&](int d, const std::string& prefix, bool last,
+                                                                     bool root) {
     const auto& def = p.definitions()[d];
-    std::string branch = prefix.empty() && out.empty() ? "" : (last ? "└─ " : "├─ ");
+    std::string branch = root ? "" : (last ? "└─ " : "├─ ");
     bool again = printed.count(d) > 0;
     out += fmt::format("{}{}{} = {}{}{}\n", prefix, branch, def.name, value_text(p, o, d), cite(def.citations),
                        again ? "  (see above)" : "");
     if (again) return;
     printed.insert(d);
-    std::string child_prefix = prefix + (branch.empty() ? "" : (last ? "   " : "│  "));
+    std::string child_prefix = root ? "" : prefix + (last ? "   " : "│  ");
     if (!def.note.empty()) out += fmt::format("{}   note: {}\n", child_prefix, def.note);
     if (o.state[d] == Outcome::State::Failed) {
       const EvalError& e = o.errors[o.error_of[d]];
@@ -194,13 +198,11 @@ std::string render_explanation(const Program& p, const Outcome& o, const std::ve
       out += fmt::format("{}{}param {} = {}{}\n", child_prefix, is_last ? "└─ " : "├─ ", pp.name,
                          to_string(p.constants()[pp.constant], pp.type), cite(pp.citations));
     }
-    for (int r : s->definitions_read) node(r, child_prefix, ++k == n);
+    for (int r : s->definitions_read) node(r, child_prefix, ++k == n, false);
   };
   for (int r : rules) {
     if (!out.empty()) out += "\n";
-    size_t before = out.size();
-    (void)before;
-    node(r, "", true);
+    node(r, "", true, true);
   }
   return out;
 }

@@ -113,6 +113,10 @@ int cmd_eval(const EvalArgs& a, const Common& c, bool explain) {
     print_diags(diags, c);
     return kInvalid;
   }
+  // By default, the outputs (and what they read); a policy without an outputs list marks all.
+  if (rules->empty())
+    for (int d : prog.order())
+      if (prog.definitions()[d].is_output) rules->push_back(d);
   engine::EvalOptions eo;
   eo.rules = *rules;
   eo.trace = a.trace || explain;
