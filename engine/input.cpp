@@ -64,6 +64,7 @@ std::optional<Document> parse_json(const dsl::SourcePtr& src, Diagnostics& diags
     bool string(string_t& v) override {
       Document d;
       d.kind = Document::Kind::String;
+      d.quoted = true;  // a JSON string is text, never a number
       d.text = v;
       return put(std::move(d));
     }
@@ -231,23 +232,29 @@ bool type_error(const Document& d, const dsl::Type& t, Diagnostics& diags, const
 std::optional<dsl::Decimal> read_decimal(const Document& d, bool money) {
   std::string t = d.text;
   if (d.kind == Document::Kind::Number) {
-    // JSON allows exponents; accept them only when they keep the number exact.
+    // JSON allows exponents: move the decimal point in the text, then parse exactly, so that a
+    // value with more than 18 fractional digits (1e-20) is refused rather than rounded.
     auto e = t.find_first_of("eE");
     if (e == std::string::npos) return dsl::Decimal::parse(t);
-    auto mant = dsl::Decimal::parse(t.substr(0, e));
+    std::string mant = t.substr(0, e);
     auto ex = dsl::Decimal::parse(t.substr(e + 1));
-    if (!mant || !ex || !ex->to_int64()) return std::nullopt;
+    if (!ex || !ex->to_int64() || *ex->to_int64() > 38 || *ex->to_int64() < -38) return std::nullopt;
     int64_t x = *ex->to_int64();
-    dsl::Decimal r = *mant;
-    if (x < -36 || x > 36) return std::nullopt;
-    for (int64_t i = 0; i < std::abs(x); ++i) {
-      dsl::Decimal next;
-      bool ok = x > 0 ? dsl::mul(r, dsl::Decimal::from_int(10), next)
-                      : dsl::div(r, dsl::Decimal::from_int(10), dsl::Decimal::kMaxScale, dsl::Rounding::HalfEven, next);
-      if (!ok) return std::nullopt;
-      r = next;
+    bool neg = !mant.empty() && mant[0] == '-';
+    if (neg) mant.erase(0, 1);
+    auto dot = mant.find('.');
+    std::string digits = dot == std::string::npos ? mant : mant.substr(0, dot) + mant.substr(dot + 1);
+    int64_t point = static_cast<int64_t>(dot == std::string::npos ? mant.size() : dot) + x;  // digits before the point
+    if (point <= 0) {
+      digits = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+    } else if (point >= static_cast<int64_t>(digits.size())) {
+      digits += std::string(static_cast<size_t>(point) - digits.size(), '0');
+    } else {
+      digits.insert(static_cast<size_t>(point), ".");
     }
-    return r;
+    auto r = dsl::Decimal::parse(digits);
+    if (!r) return std::nullopt;
+    return neg ? r->negated() : *r;
   }
   if (d.kind != Document::Kind::String || d.quoted) return std::nullopt;
   // YAML plain scalar: number, percent or money literal with an optional sign.
