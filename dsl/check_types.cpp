@@ -399,8 +399,32 @@ struct Typer {
 void stage_types(const CheckUnit& unit, CheckResult& r, Diagnostics& diags) {
   Typer t{unit, r, diags, std::vector<int>(unit.definitions.size(), 0),
           std::vector<int>(unit.functions.size(), 0)};
+  // Type definitions dependencies first (an iterative walk), so that typing a long chain of
+  // definitions does not recurse once per link.
+  size_t n = unit.definitions.size();
+  std::vector<char> seen(n, 0);
+  std::vector<std::pair<int, size_t>> stack;
+  for (size_t root = 0; root < n; ++root) {
+    if (seen[root]) continue;
+    seen[root] = 1;
+    stack.emplace_back(static_cast<int>(root), 0);
+    while (!stack.empty()) {
+      auto& [v, next] = stack.back();
+      const auto& out = r.reads_definitions[v];
+      if (next < out.size()) {
+        int w = out[next++];
+        if (!seen[w]) {
+          seen[w] = 1;
+          stack.emplace_back(w, 0);
+        }
+        continue;
+      }
+      int done = v;
+      stack.pop_back();
+      t.definition_type(done);
+    }
+  }
   for (size_t i = 0; i < unit.functions.size(); ++i) t.function_result(static_cast<int>(i));
-  for (size_t i = 0; i < unit.definitions.size(); ++i) t.definition_type(static_cast<int>(i));
 }
 
 }  // namespace merit::dsl::detail

@@ -35,6 +35,37 @@ constexpr std::array<u128, 39> kScaleLimit = make_scale_limits();
 
 u128 magnitude(i128 v) { return v < 0 ? static_cast<u128>(-(v + 1)) + 1 : static_cast<u128>(v); }
 
+// n / d and n % d for a 64-bit divisor: two hardware divisions instead of libgcc's generic
+// 128-bit routine (which the common cases -- a population, a power of ten -- never need).
+u128 divmod64(u128 n, uint64_t d, uint64_t& rem) {
+  auto hi = static_cast<uint64_t>(n >> 64);
+  auto lo = static_cast<uint64_t>(n);
+  if (hi == 0) {
+    rem = lo % d;
+    return lo / d;
+  }
+#if defined(__x86_64__)
+  uint64_t qhi = hi / d;
+  uint64_t r = hi % d;
+  uint64_t qlo;
+  // (r:lo) / d with r < d: the quotient fits in 64 bits, as divq requires.
+  __asm__("divq %[d]" : "=a"(qlo), "=d"(rem) : "a"(lo), "d"(r), [d] "rm"(d));
+  return (static_cast<u128>(qhi) << 64) | qlo;
+#else
+  rem = static_cast<uint64_t>(n % d);
+  return n / d;
+#endif
+}
+
+// Whether a magnitude is a multiple of 10, without dividing: even, and a multiple of 5
+// (2^64 = 1 mod 5, so n mod 5 = (hi + lo) mod 5).
+bool multiple_of_10(u128 n) {
+  auto lo = static_cast<uint64_t>(n);
+  if (lo & 1) return false;
+  auto hi = static_cast<uint64_t>(n >> 64);
+  return (hi % 5 + lo % 5) % 5 == 0;
+}
+
 // Unsigned 256-bit integer as four 64-bit limbs, little-endian. Only what the decimal
 // operations need: products of two 128-bit magnitudes, and division with remainder.
 struct U256 {
@@ -134,7 +165,13 @@ bool divide_round(const U256& n, const U256& d, bool negative, Rounding mode, in
   if (d.is_zero()) return false;
   if (n.fits_u128() && d.fits_u128()) {
     u128 nn = n.low(), dd = d.low();
-    return make(apply_rounding(nn / dd, nn % dd, dd, negative, mode), negative, scale, out);
+    if (dd <= UINT64_MAX) {
+      uint64_t r;
+      u128 q = divmod64(nn, static_cast<uint64_t>(dd), r);
+      return make(apply_rounding(q, r, dd, negative, mode), negative, scale, out);
+    }
+    u128 q = nn / dd;
+    return make(apply_rounding(q, nn - q * dd, dd, negative, mode), negative, scale, out);
   }
   U256 q, r;
   U256::divmod(n, d, q, r);
@@ -246,6 +283,10 @@ bool Decimal::is_integer() const {
 }
 
 std::optional<int64_t> Decimal::to_int64() const {
+  if (scale_ == 0) {
+    if (coef_ > INT64_MAX || coef_ < INT64_MIN) return std::nullopt;
+    return static_cast<int64_t>(coef_);
+  }
   if (!is_integer()) return std::nullopt;
   i128 v = coef_ / static_cast<i128>(kPow10[scale_]);
   if (v > INT64_MAX || v < INT64_MIN) return std::nullopt;
@@ -275,14 +316,21 @@ void strip_zeros(u128& mag, int& scale) {
     scale = 0;
     return;
   }
-  while (scale >= 8) {
-    u128 q = mag / 100000000u;
-    if (q * 100000000u != mag) break;
+  if (scale == 0 || !multiple_of_10(mag)) return;  // the usual case: nothing to strip
+  while (scale >= 8 && mag > UINT64_MAX) {
+    uint64_t r;
+    u128 q = divmod64(mag, 100000000u, r);
+    if (r != 0) break;
     mag = q;
     scale -= 8;
   }
   if (mag <= UINT64_MAX) {
+    // Constant divisors in 64 bits compile to multiplications: a few instructions per digit.
     auto m = static_cast<uint64_t>(mag);
+    while (scale >= 8 && m % 100000000u == 0) {
+      m /= 100000000u;
+      scale -= 8;
+    }
     while (scale > 0 && m % 10 == 0) {
       m /= 10;
       --scale;
@@ -290,10 +338,9 @@ void strip_zeros(u128& mag, int& scale) {
     mag = m;
     return;
   }
-  while (scale > 0) {
-    u128 q = mag / 10u;
-    if (q * 10u != mag) break;
-    mag = q;
+  while (scale > 0 && multiple_of_10(mag)) {
+    uint64_t r;
+    mag = divmod64(mag, 10u, r);
     --scale;
   }
 }
@@ -356,9 +403,10 @@ bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
     if (__builtin_mul_overflow(x.coefficient(), static_cast<i128>(kPow10[digits - x.scale()]), &c)) return false;
     return make(magnitude(c), c < 0, digits, out);
   }
-  u128 d = kPow10[x.scale() - digits];
-  u128 m = magnitude(x.coefficient());
-  return make(apply_rounding(m / d, m % d, d, x.is_negative(), mode), x.is_negative(), digits, out) &&
+  auto d = static_cast<uint64_t>(kPow10[x.scale() - digits]);  // scale <= 18: fits in 64 bits
+  uint64_t r;
+  u128 q = divmod64(magnitude(x.coefficient()), d, r);
+  return make(apply_rounding(q, r, d, x.is_negative(), mode), x.is_negative(), digits, out) &&
          (out.is_zero() ? (out = *Decimal::from_parts(0, digits), true) : true);
 }
 

@@ -20,8 +20,9 @@ struct Mark {
   bool is_call = false;
 };
 
-// The state actions build into. Every stack is rolled back when a rule fails, so actions that
-// ran on an abandoned branch leave no trace (PEGTL's "actions on backtracked branches" pitfall).
+// The state actions build into. The stacks are rolled back when a rule that may have run actions
+// fails locally, so actions on an abandoned branch leave no trace (PEGTL's "actions on
+// backtracked branches" pitfall; see kRollback).
 struct Builder {
   SourcePtr source;
   unsigned max_depth = 200;
@@ -67,12 +68,23 @@ Span span_of(const Input& in) {
 
 ExprPtr node(ExprKind k, Span s) { return std::make_unique<Expr>(k, s); }
 
+// Rules whose actions can run before the rule fails locally (so a sor<> tries the next
+// alternative). Only these save and restore the builder's stacks: elsewhere the grammar commits
+// (must<>) before any action runs, or runs actions only on success. Keep this list in sync with
+// grammar.hpp; the parser tests cover each case.
+template <typename Rule>
+inline constexpr bool kRollback = false;
+template <> inline constexpr bool kRollback<g::number> = true;       // number_text, then not_at<> may fail
+template <> inline constexpr bool kRollback<g::lambda> = true;       // params parsed, then no '=>'
+template <> inline constexpr bool kRollback<g::path_or_call> = true; // mark pushed, then no name
+
 // Control: rollback on failure, depth guard on expressions, and messages from grammar_errors.hpp.
 template <typename Rule>
 struct rollback : p::normal<Rule> {
   template <typename Input>
   static void start(const Input& in, Builder& b) {
-    b.saved.push_back({b.exprs.size(), b.names.size(), b.types.size(), b.ops.size(), b.marks.size()});
+    if constexpr (kRollback<Rule>)
+      b.saved.push_back({b.exprs.size(), b.names.size(), b.types.size(), b.ops.size(), b.marks.size()});
     if constexpr (std::is_same_v<Rule, g::expr>) {
       if (++b.depth > b.max_depth)
         throw p::parse_error("expression nested too deeply\nsplit it into smaller definitions", in);
@@ -80,18 +92,20 @@ struct rollback : p::normal<Rule> {
   }
   template <typename Input>
   static void success(const Input&, Builder& b) {
-    b.saved.pop_back();
+    if constexpr (kRollback<Rule>) b.saved.pop_back();
     if constexpr (std::is_same_v<Rule, g::expr>) --b.depth;
   }
   template <typename Input>
   static void failure(const Input&, Builder& b) {
-    const auto s = b.saved.back();
-    b.saved.pop_back();
-    b.exprs.resize(s.exprs);
-    b.names.resize(s.names);
-    b.types.resize(s.types);
-    b.ops.resize(s.ops);
-    b.marks.resize(s.marks);
+    if constexpr (kRollback<Rule>) {
+      const auto s = b.saved.back();
+      b.saved.pop_back();
+      b.exprs.resize(s.exprs);
+      b.names.resize(s.names);
+      b.types.resize(s.types);
+      b.ops.resize(s.ops);
+      b.marks.resize(s.marks);
+    }
     if constexpr (std::is_same_v<Rule, g::expr>) --b.depth;
   }
   template <typename Input, typename... States>

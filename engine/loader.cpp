@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -55,6 +56,17 @@ struct Layer {
   std::string name;
   // Names introduced by this layer, to report duplicates within it.
   std::map<std::string, Location> params_here, defs_here, fns_here;
+  // Position of every name in the merged vectors, so that adding N names costs N look-ups, not
+  // N scans (built on first use, after this layer's removals).
+  std::unordered_map<std::string, size_t> param_pos, def_pos, fn_pos;
+  bool indexed = false;
+  void index() {
+    if (indexed) return;
+    indexed = true;
+    for (size_t i = 0; i < policy.parameters.size(); ++i) param_pos.emplace(policy.parameters[i].name, i);
+    for (size_t i = 0; i < policy.definitions.size(); ++i) def_pos.emplace(policy.definitions[i]->qualified(), i);
+    for (size_t i = 0; i < policy.functions.size(); ++i) fn_pos.emplace(policy.functions[i]->qualified(), i);
+  }
 };
 
 std::optional<YamlDoc> load_yaml(const fs::path& path, Diagnostics& diags, const Location& from) {
@@ -81,8 +93,9 @@ void duplicate(Layer& L, std::map<std::string, Location>& here, const std::strin
 
 // Adds or replaces a parameter according to the layer rules.
 void put_parameter(Layer& L, Parameter p, bool is_override) {
-  auto it = std::find_if(L.policy.parameters.begin(), L.policy.parameters.end(),
-                         [&](const Parameter& x) { return x.name == p.name; });
+  L.index();
+  auto pos = L.param_pos.find(p.name);
+  auto it = pos == L.param_pos.end() ? L.policy.parameters.end() : L.policy.parameters.begin() + pos->second;
   bool inherited = it != L.policy.parameters.end() && L.params_here.count(p.name) == 0;
   duplicate(L, L.params_here, p.name, p.where, "parameter");
   if (is_override) {
@@ -116,6 +129,7 @@ void put_parameter(Layer& L, Parameter p, bool is_override) {
     return;
   }
   if (it != L.policy.parameters.end()) return;  // duplicate within the layer, already reported
+  L.param_pos.emplace(p.name, L.policy.parameters.size());
   L.policy.parameters.push_back(std::move(p));
 }
 
@@ -207,9 +221,12 @@ void read_table_file(Layer& L, const fs::path& path, const Location& from) {
 template <typename T>
 void put_named(Layer& L, std::vector<std::shared_ptr<T>>& into, std::shared_ptr<T> item,
                std::map<std::string, Location>& here, std::string_view what) {
+  L.index();
+  auto& positions = what == "function" ? L.fn_pos : L.def_pos;
   std::string q = item->qualified();
   Location at{item->source, item->name_span};
-  auto it = std::find_if(into.begin(), into.end(), [&](const auto& x) { return x->qualified() == q; });
+  auto pos = positions.find(q);
+  auto it = pos == positions.end() ? into.end() : into.begin() + pos->second;
   bool inherited = it != into.end() && here.count(q) == 0;
   duplicate(L, here, q, at, what);
   if (item->is_override) {
@@ -235,6 +252,7 @@ void put_named(Layer& L, std::vector<std::shared_ptr<T>>& into, std::shared_ptr<
     return;
   }
   if (it != into.end()) return;  // duplicate within the layer, already reported
+  positions.emplace(q, into.size());
   into.push_back(std::move(item));
 }
 

@@ -157,6 +157,13 @@ double eval_ns(const engine::Program& prog, const std::string& input_json, long 
 
 int main(int argc, char** argv) {
   bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  if (argc > 1 && std::string(argv[1]) == "--profile-compile") {  // for valgrind --tool=callgrind
+    fs::path dir = temp_dir("profile-compile");
+    write_policy(dir, 1000);
+    for (int i = 0; i < 5; ++i) compile(dir);
+    fs::remove_all(dir);
+    return 0;
+  }
   if (argc > 1 && std::string(argv[1]) == "--profile-eval") {  // for valgrind --tool=callgrind
     fs::path dir = temp_dir("profile");
     write_flat_policy(dir, 200);
