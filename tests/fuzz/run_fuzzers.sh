@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
     >"$log" 2>&1
   rc=$?
   set -e
-  grep -E '^#[0-9]+ +(INITED|DONE)|^(SUMMARY|stat::)|ERROR|Test unit written' "$log" || true
+  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^(SUMMARY|stat::)|ERROR|Test unit written' "$log" || true
   if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error' "$log"; then
     echo "!!! fuzz_$t FAILED (exit $rc): see $log and $artifacts" >&2
     status=1
