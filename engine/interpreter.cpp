@@ -40,11 +40,10 @@ const Outcome& Evaluator::evaluate_order(const Value& input, const std::vector<i
   return outcome_;
 }
 
-bool Evaluator::fail(Code code, uint32_t loc, std::string message) {
+void Evaluator::fail(Code code, uint32_t loc, std::string message) {
   outcome_.errors.push_back({code, program_.location(loc), std::move(message), current_, code, current_});
   outcome_.state[current_] = Outcome::State::Failed;
   outcome_.error_of[current_] = static_cast<int>(outcome_.errors.size() - 1);
-  return false;
 }
 
 namespace {
@@ -59,211 +58,123 @@ std::string key_text(const Value* keys, uint32_t n) {
   return s;
 }
 
+bool numeric(const Value& v) { return v.kind == ValueKind::Number || v.kind == ValueKind::Money; }
+
 }  // namespace
 
-// The interpreter loop, over every definition of `order` in one call so that the dispatch state
-// stays in registers. kTrace is a template parameter so that tracing costs nothing when off.
-template <bool kTrace>
-void Evaluator::run(const std::vector<int>& order) {
-  const Instr* code = program_.code().data();
-  const Value* consts = program_.constants().data();
-  const ProgramDefinition* defs = program_.definitions().data();
-  const Arithmetic& arith = program_.arithmetic();
-  Value* stack = stack_.data();
-  Value* locals = locals_.data();
-  Loop* loops = loops_.data();
-  Handler* handlers = handlers_.data();
-  Outcome::State* state = outcome_.state.data();
-  Value* values = outcome_.values.data();
-  uint32_t sp = 0, nloops = 0, nhandlers = 0, pc = 0;
-  size_t position = 0;
-  int def = -1;
-  TraceStep* step = nullptr;
-
-  // On an error (MERIT_RAISE): a `??` handler in this definition takes missing values and table
-  // misses; anything else fails the definition with a located, coded error. No lambda here: a
-  // closure would capture pc and sp by reference and keep them out of registers.
-  Code root_code{};
-  int root_def = -1;
-  Code error_code{};
-  uint32_t error_loc = 0;
-  std::string error_message;
-#define MERIT_RAISE(code_, msg_) \
-  do {                           \
-    error_code = (code_);        \
-    error_loc = in.loc;          \
-    error_message = (msg_);      \
-    goto handle_error;           \
-  } while (0)
-
-  goto next_def;
-
-handle_error: {
-  Code effective = error_code == Code::FailedDependency ? root_code : error_code;
-  if (nhandlers > 0 && catchable(effective)) {
-    const Handler& h = handlers[--nhandlers];
-    pc = h.pc;
-    sp = h.stack_depth;
-    nloops = h.loop_depth;
-    goto next;
+// An error at `in`: a `??` handler of this definition takes missing values and table misses
+// (also when they are the root cause of a failed dependency); anything else fails the definition.
+Evaluator::Step Evaluator::raise(Code code, const Instr& in, std::string message, const Instr* ip, Value* top) {
+  Code effective = code == Code::FailedDependency ? root_code_ : code;
+  if (nhandlers_ > 0 && catchable(effective)) {
+    const Handler& h = handlers_[--nhandlers_];
+    nloops_ = h.loop_depth;
+    return {h.ip, h.top, true};
   }
-  fail(error_code, error_loc, std::move(error_message));
-  if (error_code == Code::FailedDependency) {
-    outcome_.errors.back().root_code = root_code;
-    outcome_.errors.back().root_definition = root_def;
+  fail(code, in.loc, std::move(message));
+  if (code == Code::FailedDependency) {
+    outcome_.errors.back().root_code = root_code_;
+    outcome_.errors.back().root_definition = root_definition_;
   }
+  (void)ip;
+  return {nullptr, top, false};
 }
 
-next_def:
-  if (position == order.size()) return;
-  def = order[position++];
-  current_ = def;
-  pc = defs[def].code_begin;
-  sp = nloops = nhandlers = 0;
-  if constexpr (kTrace) {
-    outcome_.trace.steps.push_back({def, {}, {}});
-    step = &outcome_.trace.steps.back();
+Evaluator::Step Evaluator::load_failed_definition(const Instr& in, const Instr* ip, Value* top) {
+  const auto& dep = program_.definitions()[in.a];
+  if (outcome_.state[in.a] == Outcome::State::Failed) {
+    const EvalError& cause = outcome_.errors[outcome_.error_of[in.a]];
+    root_code_ = cause.root_code;
+    root_definition_ = cause.root_definition;
+    return raise(Code::FailedDependency, in, fmt::format("'{}' failed: {}", dep.name, cause.message), ip, top);
   }
-  for (;;) {
-    {
-      const Instr& in = code[pc++];
+  root_code_ = Code::FailedDependency;
+  return raise(Code::FailedDependency, in, fmt::format("'{}' was not evaluated", dep.name), ip, top);
+}
+
+#define MERIT_RAISE(code_, msg_) return raise((code_), in, (msg_), ip, top)
+
+// Everything the hot loop leaves out: errors of hot instructions are raised there directly.
+Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
+  const Instr* code = program_.code().data();
+  const Arithmetic& arith = program_.arithmetic();
+  switch (in.op) {
+    case OpCode::Field: {
+      const Value& r = top[-1];
+      if (r.kind != ValueKind::Record || in.a >= r.size)
+        MERIT_RAISE(Code::MissingInput, fmt::format("no value to read field '{}' from", program_.field_name(in.b)));
+      MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
+    }
+    case OpCode::IndexTable: {
+      uint32_t n = in.a;
+      const Value* keys = top - n;
+      const TableData& t = *top[-static_cast<int>(n) - 1].table;
+      auto cmp_row = [&](const Value& row) {
+        for (uint32_t k = 0; k < n; ++k)
+          if (int c = compare_values(row.items[t.key_fields[k]], keys[k])) return c;
+        return 0;
+      };
+      auto it = std::lower_bound(t.rows.begin(), t.rows.end(), 0, [&](const Value& row, int) { return cmp_row(row) < 0; });
+      if (it == t.rows.end() || cmp_row(*it) != 0)
+        MERIT_RAISE(Code::TableMiss, fmt::format("no row for key ({})", key_text(keys, n)));
+      top -= n;
+      top[-1] = *it;
+      return {ip, top, true};
+    }
+    case OpCode::IndexList: {
+      const Value& list = top[-2];
+      auto i = top[-1].number.to_int64();
+      if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size)
+        MERIT_RAISE(Code::BadArgument,
+                    fmt::format("index {} is outside the list (size {})", top[-1].number.to_string(), list.size));
+      Value v = list.items[*i];
+      --top;
+      top[-1] = v;
+      return {ip, top, true};
+    }
+    case OpCode::Add:
+    case OpCode::Sub:
+    case OpCode::Mul:
+    case OpCode::Div: {
+      const Value& a = top[-2];
+      const Value& b = top[-1];
+      Decimal r;
+      bool ok = true;
+      ValueKind kind = a.kind;
       switch (in.op) {
-        case OpCode::Const: stack[sp++] = consts[in.a]; break;
-        case OpCode::Param:
-          if constexpr (kTrace)
-            if (std::find(step->parameters_read.begin(), step->parameters_read.end(), int(in.b)) == step->parameters_read.end())
-              step->parameters_read.push_back(static_cast<int>(in.b));
-          stack[sp++] = consts[in.a];
-          break;
-        case OpCode::Input: stack[sp++] = input_; break;
-        case OpCode::LoadDef: {
-          if constexpr (kTrace)
-            if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in.a)) == step->definitions_read.end())
-              step->definitions_read.push_back(static_cast<int>(in.a));
-          auto st = state[in.a];
-          if (st == Outcome::State::Ok) {
-            stack[sp++] = values[in.a];
-            break;
-          }
-          const auto& dep = program_.definitions()[in.a];
-          if (st == Outcome::State::Failed) {
-            const EvalError& cause = outcome_.errors[outcome_.error_of[in.a]];
-            root_code = cause.root_code;
-            root_def = cause.root_definition;
-            MERIT_RAISE(Code::FailedDependency,
-                        fmt::format("'{}' failed: {}", dep.name, cause.message));
-          }
-          root_code = Code::FailedDependency;
-          MERIT_RAISE(Code::FailedDependency, fmt::format("'{}' was not evaluated", dep.name));
-        }
-        case OpCode::Local: stack[sp++] = locals[in.a]; break;
-        case OpCode::Store: locals[in.a] = stack[--sp]; break;
-        case OpCode::Field: {
-          const Value& r = stack[sp - 1];
-          if (r.kind != ValueKind::Record || in.a >= r.size)
-            MERIT_RAISE(Code::MissingInput, fmt::format("no value to read field '{}' from", program_.field_name(in.b)));
-          Value v = r.items[in.a];
-          if (v.is_missing())
-            MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
-          stack[sp - 1] = v;
-          break;
-        }
-        case OpCode::IndexTable: {
-          uint32_t n = in.a;
-          const Value* keys = &stack[sp - n];
-          const TableData& t = *stack[sp - n - 1].table;
-          auto cmp_row = [&](const Value& row) {
-            for (uint32_t k = 0; k < n; ++k)
-              if (int c = compare_values(row.items[t.key_fields[k]], keys[k])) return c;
-            return 0;
-          };
-          auto it = std::lower_bound(t.rows.begin(), t.rows.end(), 0,
-                                     [&](const Value& row, int) { return cmp_row(row) < 0; });
-          if (it == t.rows.end() || cmp_row(*it) != 0)
-            MERIT_RAISE(Code::TableMiss, fmt::format("no row for key ({})", key_text(keys, n)));
-          sp -= n;
-          stack[sp - 1] = *it;
-          break;
-        }
-        case OpCode::IndexList: {
-          const Value& list = stack[sp - 2];
-          auto i = stack[sp - 1].number.to_int64();
-          if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size)
-            MERIT_RAISE(Code::BadArgument, fmt::format("index {} is outside the list (size {})",
-                                                       stack[sp - 1].number.to_string(), list.size));
-          Value v = list.items[*i];
-          sp -= 1;
-          stack[sp - 1] = v;
-          break;
-        }
-        case OpCode::Add:
-        case OpCode::Sub:
+        case OpCode::Add: ok = dsl::add(a.number, b.number, r); break;
+        case OpCode::Sub: ok = dsl::sub(a.number, b.number, r); break;
         case OpCode::Mul:
-        case OpCode::Div: {
-          const Value& a = stack[sp - 2];
-          const Value& b = stack[sp - 1];
-          Decimal r;
-          bool ok = true;
-          ValueKind kind = a.kind;
-          switch (in.op) {
-            case OpCode::Add: ok = dsl::add(a.number, b.number, r); break;
-            case OpCode::Sub: ok = dsl::sub(a.number, b.number, r); break;
-            case OpCode::Mul:
-              ok = dsl::mul(a.number, b.number, r);
-              kind = (a.kind == ValueKind::Money || b.kind == ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
-              break;
-            default:
-              if (b.number.is_zero())
-                MERIT_RAISE(Code::DivisionByZero, fmt::format("division by zero ({} / 0)", to_string(a)));
-              ok = dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r);
-              kind = (a.kind == ValueKind::Money && b.kind != ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
-          }
-          if (!ok) MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
-          sp -= 1;
-          stack[sp - 1] = Value::num(r, kind == ValueKind::Money);
+          ok = dsl::mul(a.number, b.number, r);
+          kind = (a.kind == ValueKind::Money || b.kind == ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
           break;
-        }
-        case OpCode::Neg: stack[sp - 1].number = stack[sp - 1].number.negated(); break;
-        case OpCode::Not: stack[sp - 1].flag = !stack[sp - 1].flag; break;
-        case OpCode::Eq:
-        case OpCode::Ne:
-        case OpCode::Lt:
-        case OpCode::Le:
-        case OpCode::Gt:
-        case OpCode::Ge: {
-          const Value& x = stack[sp - 2];
-          const Value& y = stack[sp - 1];
-          int c = (x.kind == ValueKind::Number || x.kind == ValueKind::Money) && x.kind == y.kind
-                      ? dsl::compare(x.number, y.number)
-                      : compare_values(x, y);
-          bool r = false;
-          switch (in.op) {
-            case OpCode::Eq: r = c == 0; break;
-            case OpCode::Ne: r = c != 0; break;
-            case OpCode::Lt: r = c < 0; break;
-            case OpCode::Le: r = c <= 0; break;
-            case OpCode::Gt: r = c > 0; break;
-            default: r = c >= 0; break;
-          }
-          sp -= 1;
-          stack[sp - 1] = Value::boolean(r);
-          break;
-        }
-        case OpCode::Jump: pc = in.a; break;
-        case OpCode::JumpIfFalse:
-          if (!stack[--sp].flag) pc = in.a;
-          break;
-        case OpCode::MakeList:
-        case OpCode::MakeRecord: {
-          Value* items = arena_.values(in.a);
-          sp -= in.a;
-          std::copy(stack + sp, stack + sp + in.a, items);
-          stack[sp++] = in.op == OpCode::MakeList ? Value::list(items, in.a) : Value::record(items, in.a);
-          break;
-        }
+        default:
+          if (b.number.is_zero()) MERIT_RAISE(Code::DivisionByZero, fmt::format("division by zero ({} / 0)", to_string(a)));
+          ok = dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r);
+          kind = (a.kind == ValueKind::Money && b.kind != ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
+      }
+      if (!ok) MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
+      --top;
+      top[-1] = Value::num(r, kind == ValueKind::Money);
+      return {ip, top, true};
+    }
+    case OpCode::MakeList:
+    case OpCode::MakeRecord: {
+      Value* items = arena_.values(in.a);
+      top -= in.a;
+      std::copy(top, top + in.a, items);
+      *top++ = in.op == OpCode::MakeList ? Value::list(items, in.a) : Value::record(items, in.a);
+      return {ip, top, true};
+    }
+    case OpCode::TryBegin:
+      handlers_[nhandlers_++] = Handler{code + in.a, top, nloops_};
+      return {ip, top, true};
+    case OpCode::TryEnd:
+      --nhandlers_;
+      return {ip, top, true};
         case OpCode::CallBuiltin: {
           uint32_t argc = in.b;
-          Value* args = &stack[sp - argc];
+          Value* args = &top[-static_cast<int>(argc)];
           Value result;
           switch (static_cast<dsl::Builtin>(in.a)) {
             case dsl::Builtin::Min:
@@ -370,12 +281,12 @@ next_def:
               break;
             default: MERIT_RAISE(Code::BadArgument, "built-in needs a lambda");
           }
-          sp -= argc;
-          stack[sp++] = result;
-          break;
+          top -= argc;
+          *top++ = result;
+          return {ip, top, true};
         }
         case OpCode::LoopBegin: {
-          Value list = stack[--sp];
+          Value list = *--top;
           auto kind = static_cast<LoopKind>(in.mode);
           if (list.size == 0) {
             Value r;
@@ -393,22 +304,21 @@ next_def:
                 MERIT_RAISE(Code::EmptyCollection, fmt::format("{} of an empty list",
                                                                kind == LoopKind::Mean ? "mean" : kind == LoopKind::Min ? "min" : "max"));
             }
-            stack[sp++] = r;
-            pc = in.b;
-            break;
+            *top++ = r;
+            return {code + in.b, top, true};
           }
-          Loop& L = loops[nloops++];
+          Loop& L = loops_[nloops_++];
           L = Loop{list.items, list.size, 0, Value(), nullptr, 0, nullptr};
           if (kind == LoopKind::Map || kind == LoopKind::Filter || kind == LoopKind::SortAsc || kind == LoopKind::SortDesc)
             L.out = arena_.values(list.size);
           if (kind == LoopKind::SortAsc || kind == LoopKind::SortDesc) L.keys = arena_.values(list.size);
           if (kind == LoopKind::Sum || kind == LoopKind::Mean || kind == LoopKind::Count) L.acc = Value::num(Decimal());
-          locals[in.a] = list.items[0];
-          break;
+          locals_[in.a] = list.items[0];
+          return {ip, top, true};
         }
         case OpCode::LoopNext: {
-          Loop& L = loops[nloops - 1];
-          Value v = stack[--sp];
+          Loop& L = loops_[nloops_ - 1];
+          Value v = *--top;
           auto kind = static_cast<LoopKind>(in.mode);
           bool done = false;
           switch (kind) {
@@ -454,9 +364,8 @@ next_def:
           }
           ++L.index;
           if (!done && L.index < L.size) {
-            locals[in.a] = L.items[L.index];
-            pc = in.b;
-            break;
+            locals_[in.a] = L.items[L.index];
+            return {code + in.b, top, true};
           }
           Value r;
           switch (kind) {
@@ -490,21 +399,131 @@ next_def:
             }
             default: r = L.acc; break;
           }
-          --nloops;
-          stack[sp++] = r;
-          break;
+          --nloops_;
+          *top++ = r;
+          return {ip, top, true};
         }
-        case OpCode::TryBegin: handlers[nhandlers++] = Handler{in.a, sp, nloops}; break;
-        case OpCode::TryEnd: --nhandlers; break;
+    default: break;
+  }
+  MERIT_RAISE(Code::BadArgument, "internal: unexpected instruction");
+}
+#undef MERIT_RAISE
+
+// The hot loop. kTrace is a template parameter so that tracing costs nothing when off.
+template <bool kTrace>
+void Evaluator::run(const std::vector<int>& order) {
+  const Instr* const code = program_.code().data();
+  const Value* const consts = program_.constants().data();
+  const ProgramDefinition* const defs = program_.definitions().data();
+  Value* const stack = stack_.data();
+  Value* const locals = locals_.data();
+  Outcome::State* const state = outcome_.state.data();
+  Value* const values = outcome_.values.data();
+  for (int def : order) {
+    current_ = def;
+    nloops_ = nhandlers_ = 0;
+    TraceStep* step = nullptr;
+    if constexpr (kTrace) {
+      outcome_.trace.steps.push_back({def, {}, {}});
+      step = &outcome_.trace.steps.back();
+    }
+    const Instr* ip = code + defs[def].code_begin;
+    Value* top = stack;
+    for (;;) {
+      const Instr& in = *ip++;
+      switch (in.op) {
+        case OpCode::Const: *top++ = consts[in.a]; continue;
+        case OpCode::Param:
+          if constexpr (kTrace)
+            if (std::find(step->parameters_read.begin(), step->parameters_read.end(), int(in.b)) == step->parameters_read.end())
+              step->parameters_read.push_back(static_cast<int>(in.b));
+          *top++ = consts[in.a];
+          continue;
+        case OpCode::Input: *top++ = input_; continue;
+        case OpCode::LoadDef:
+          if constexpr (kTrace)
+            if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in.a)) == step->definitions_read.end())
+              step->definitions_read.push_back(static_cast<int>(in.a));
+          if (state[in.a] == Outcome::State::Ok) {
+            *top++ = values[in.a];
+            continue;
+          }
+          {
+            Step s = load_failed_definition(in, ip, top);
+            if (!s.ok) goto next_definition;
+            ip = s.ip;
+            top = s.top;
+          }
+          continue;
+        case OpCode::Local: *top++ = locals[in.a]; continue;
+        case OpCode::Store: locals[in.a] = *--top; continue;
+        case OpCode::Field: {
+          const Value& r = top[-1];
+          if (r.kind == ValueKind::Record && in.a < r.size && !r.items[in.a].is_missing()) {
+            top[-1] = r.items[in.a];
+            continue;
+          }
+          break;  // cold: a missing value
+        }
+        case OpCode::Add:
+        case OpCode::Sub:
+        case OpCode::Mul: {
+          Value& a = top[-2];
+          const Value& b = top[-1];
+          Decimal r;
+          bool ok = in.op == OpCode::Add ? dsl::add(a.number, b.number, r)
+                    : in.op == OpCode::Sub ? dsl::sub(a.number, b.number, r)
+                                           : dsl::mul(a.number, b.number, r);
+          if (!ok) break;  // cold: overflow is reported there
+          if (in.op == OpCode::Mul && b.kind == ValueKind::Money) a.kind = ValueKind::Money;
+          a.number = r;
+          --top;
+          continue;
+        }
+        case OpCode::Neg: top[-1].number = top[-1].number.negated(); continue;
+        case OpCode::Not: top[-1].flag = !top[-1].flag; continue;
+        case OpCode::Eq:
+        case OpCode::Ne:
+        case OpCode::Lt:
+        case OpCode::Le:
+        case OpCode::Gt:
+        case OpCode::Ge: {
+          const Value& x = top[-2];
+          const Value& y = top[-1];
+          int c = numeric(x) && x.kind == y.kind ? dsl::compare(x.number, y.number) : compare_values(x, y);
+          bool r;
+          switch (in.op) {
+            case OpCode::Eq: r = c == 0; break;
+            case OpCode::Ne: r = c != 0; break;
+            case OpCode::Lt: r = c < 0; break;
+            case OpCode::Le: r = c <= 0; break;
+            case OpCode::Gt: r = c > 0; break;
+            default: r = c >= 0; break;
+          }
+          --top;
+          top[-1].kind = ValueKind::Bool;
+          top[-1].flag = r;
+          continue;
+        }
+        case OpCode::Jump: ip = code + in.a; continue;
+        case OpCode::JumpIfFalse:
+          if (!(--top)->flag) ip = code + in.a;
+          continue;
         case OpCode::Return:
-          values[def] = stack[--sp];
+          values[def] = *--top;
           state[def] = Outcome::State::Ok;
-          goto next_def;
+          goto next_definition;
+        default: break;
+      }
+      {
+        Step s = cold(in, ip, top);
+        if (!s.ok) goto next_definition;
+        ip = s.ip;
+        top = s.top;
       }
     }
-  next:;
+  next_definition:;
   }
-#undef MERIT_RAISE
 }
 
 template void Evaluator::run<true>(const std::vector<int>&);

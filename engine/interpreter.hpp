@@ -64,10 +64,19 @@ class Evaluator {
   const Program& program() const { return program_; }
 
  private:
+  // The hot loop keeps the instruction pointer and the stack top in registers; everything that
+  // is rare (errors, look-ups, built-ins, loops, ?? handlers) is a `Step` function out of line.
+  struct Step {
+    const Instr* ip;  // next instruction
+    Value* top;       // one past the top of the stack
+    bool ok;          // false: the definition failed (the error is recorded)
+  };
   template <bool kTrace>
   void run(const std::vector<int>& order);
-  bool fail(dsl::Code code, uint32_t loc, std::string message);
-  bool fail_dependency(int dep, uint32_t loc);
+  Step cold(const Instr& in, const Instr* ip, Value* top);
+  Step raise(dsl::Code code, const Instr& in, std::string message, const Instr* ip, Value* top);
+  Step load_failed_definition(const Instr& in, const Instr* ip, Value* top);
+  void fail(dsl::Code code, uint32_t loc, std::string message);
 
   struct Loop {
     const Value* items;
@@ -79,8 +88,8 @@ class Evaluator {
     Value* keys;  // sort keys
   };
   struct Handler {
-    uint32_t pc;
-    uint32_t stack_depth;
+    const Instr* ip;
+    Value* top;
     uint32_t loop_depth;
   };
 
@@ -91,14 +100,13 @@ class Evaluator {
   std::vector<Value> locals_;
   std::vector<Loop> loops_;
   std::vector<Handler> handlers_;
-  std::vector<int> all_order_;
+  uint32_t nloops_ = 0;
+  uint32_t nhandlers_ = 0;
   Value input_;
   int current_ = -1;
-  // Set by fail(): where to resume if a ?? handler catches the error.
-  uint32_t resume_pc_ = 0;
-  bool resumed_ = false;
-  uint32_t sp_after_resume_ = 0;
-  uint32_t loops_after_resume_ = 0;
+  // Root cause of a failed dependency being read (for R706 and for ?? to see through it).
+  dsl::Code root_code_{};
+  int root_definition_ = -1;
 };
 
 }  // namespace merit::engine
