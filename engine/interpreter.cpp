@@ -60,6 +60,14 @@ std::string key_text(const Value* keys, uint32_t n) {
 
 bool numeric(const Value& v) { return v.kind == ValueKind::Number || v.kind == ValueKind::Money; }
 
+// Traces record a parameter that a binary operator read as its constant operand.
+void note_parameter(TraceStep* step, const Instr& in) {
+  if (in.mode != kConstOperand || in.a == 0 || in.op < OpCode::Add || in.op > OpCode::Ge) return;
+  int p = static_cast<int>(in.a - 1);
+  if (std::find(step->parameters_read.begin(), step->parameters_read.end(), p) == step->parameters_read.end())
+    step->parameters_read.push_back(p);
+}
+
 }  // namespace
 
 // An error at `in`: a `??` handler of this definition takes missing values and table misses
@@ -105,6 +113,8 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
         MERIT_RAISE(Code::MissingInput, fmt::format("no value to read field '{}' from", program_.field_name(in.b)));
       MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
     }
+    case OpCode::InputField:
+      MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
     case OpCode::IndexTable: {
       uint32_t n = in.a;
       const Value* keys = top - n;
@@ -136,8 +146,9 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
     case OpCode::Sub:
     case OpCode::Mul:
     case OpCode::Div: {
-      const Value& a = top[-2];
-      const Value& b = top[-1];
+      bool k = in.mode == kConstOperand;
+      const Value& a = k ? top[-1] : top[-2];
+      const Value& b = k ? program_.constants()[in.b] : top[-1];
       Decimal r;
       bool ok = true;
       ValueKind kind = a.kind;
@@ -154,7 +165,7 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
           kind = (a.kind == ValueKind::Money && b.kind != ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
       }
       if (!ok) MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
-      --top;
+      if (!k) --top;
       top[-1] = Value::num(r, kind == ValueKind::Money);
       return {ip, top, true};
     }
@@ -440,6 +451,12 @@ void Evaluator::run(const std::vector<int>& order) {
           *top++ = consts[in.a];
           continue;
         case OpCode::Input: *top++ = input_; continue;
+        case OpCode::InputField:
+          if (!input_.items[in.a].is_missing()) {
+            *top++ = input_.items[in.a];
+            continue;
+          }
+          break;  // cold: a missing optional input
         case OpCode::LoadDef:
           if constexpr (kTrace)
             if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in.a)) == step->definitions_read.end())
@@ -468,8 +485,10 @@ void Evaluator::run(const std::vector<int>& order) {
         case OpCode::Add:
         case OpCode::Sub:
         case OpCode::Mul: {
-          Value& a = top[-2];
-          const Value& b = top[-1];
+          bool k = in.mode == kConstOperand;
+          if constexpr (kTrace) note_parameter(step, in);
+          Value& a = k ? top[-1] : top[-2];
+          const Value& b = k ? consts[in.b] : top[-1];
           Decimal r;
           bool ok = in.op == OpCode::Add ? dsl::add(a.number, b.number, r)
                     : in.op == OpCode::Sub ? dsl::sub(a.number, b.number, r)
@@ -477,7 +496,7 @@ void Evaluator::run(const std::vector<int>& order) {
           if (!ok) break;  // cold: overflow is reported there
           if (in.op == OpCode::Mul && b.kind == ValueKind::Money) a.kind = ValueKind::Money;
           a.number = r;
-          --top;
+          if (!k) --top;
           continue;
         }
         case OpCode::Neg: top[-1].number = top[-1].number.negated(); continue;
@@ -488,8 +507,10 @@ void Evaluator::run(const std::vector<int>& order) {
         case OpCode::Le:
         case OpCode::Gt:
         case OpCode::Ge: {
-          const Value& x = top[-2];
-          const Value& y = top[-1];
+          bool k = in.mode == kConstOperand;
+          if constexpr (kTrace) note_parameter(step, in);
+          Value& x = k ? top[-1] : top[-2];
+          const Value& y = k ? consts[in.b] : top[-1];
           int c = numeric(x) && x.kind == y.kind ? dsl::compare(x.number, y.number) : compare_values(x, y);
           bool r;
           switch (in.op) {
@@ -500,7 +521,7 @@ void Evaluator::run(const std::vector<int>& order) {
             case OpCode::Gt: r = c > 0; break;
             default: r = c >= 0; break;
           }
-          --top;
+          if (!k) --top;
           top[-1].kind = ValueKind::Bool;
           top[-1].flag = r;
           continue;
@@ -515,6 +536,7 @@ void Evaluator::run(const std::vector<int>& order) {
           goto next_definition;
         default: break;
       }
+      if constexpr (kTrace) note_parameter(step, in);
       {
         Step s = cold(in, ip, top);
         if (!s.ok) goto next_definition;

@@ -118,7 +118,16 @@ struct Emitter {
       case RefKind::Local: emit(OpCode::Local, slot_base + c.index, 0, head, +1); break;
       case RefKind::Parameter: emit(OpCode::Param, param_const[c.index], c.index, head, +1); break;
       case RefKind::Definition: emit(OpCode::LoadDef, c.index, 0, head, +1); break;
-      case RefKind::Input: emit(OpCode::Input, 0, 0, head, +1); break;
+      case RefKind::Input:
+        if (!c.field_indices.empty()) {  // input.x: one instruction instead of Input + Field
+          size_t n = c.path_consumed;
+          emit(OpCode::InputField, static_cast<uint32_t>(c.field_indices[0]), name_index(e.names[n]), e.name_spans[n], +1);
+          std::vector<int> rest(c.field_indices.begin() + 1, c.field_indices.end());
+          fields(e, n + 1, rest);
+          return;
+        }
+        emit(OpCode::Input, 0, 0, head, +1);
+        break;
       default: break;
     }
     fields(e, c.path_consumed, c.field_indices);
@@ -317,7 +326,18 @@ struct Emitter {
       return;
     }
     expr(*e.kids[0]);
-    expr(*e.kids[1]);
+    // A constant right operand (a literal, or a parameter folded to its value) is read from the
+    // constant pool by the operator itself: one instruction fewer per such operation.
+    const Expr& rhs = *e.kids[1];
+    int const_index = -1, param = -1;
+    if (rhs.kind == ExprKind::Number || rhs.kind == ExprKind::Money) {
+      const_index = static_cast<int>(constant(Value::num(rhs.number, rhs.kind == ExprKind::Money)));
+    } else if (rhs.kind == ExprKind::Path && rhs.checked.ref == RefKind::Parameter && rhs.checked.field_indices.empty() &&
+               dsl::is_numeric(rhs.checked.type)) {
+      param = rhs.checked.index;
+      const_index = static_cast<int>(param_const[param]);
+    }
+    if (const_index < 0) expr(rhs);
     OpCode op = OpCode::Add;
     switch (e.op) {
       case Op::Add: op = OpCode::Add; break;
@@ -332,7 +352,10 @@ struct Emitter {
       case Op::Ge: op = OpCode::Ge; break;
       default: break;
     }
-    emit(op, 0, 0, e.span, -1);
+    if (const_index >= 0)
+      emit(op, static_cast<uint32_t>(param + 1), static_cast<uint32_t>(const_index), e.span, 0, kConstOperand);
+    else
+      emit(op, 0, 0, e.span, -1);
   }
 };
 

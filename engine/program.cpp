@@ -57,7 +57,8 @@ std::string Program::disassemble() const {
         case OpCode::Const: arg = to_string(constants_[in.a]); break;
         case OpCode::Param: arg = fmt::format("{} = {}", parameters_[in.b].name, to_string(constants_[in.a])); break;
         case OpCode::LoadDef: arg = definitions_[in.a].name; break;
-        case OpCode::Field: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
+        case OpCode::Field:
+        case OpCode::InputField: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
         case OpCode::Local:
         case OpCode::Store: arg = fmt::format("slot {}", in.a); break;
         case OpCode::Jump:
@@ -69,7 +70,11 @@ std::string Program::disassemble() const {
         case OpCode::MakeList:
         case OpCode::MakeRecord:
         case OpCode::IndexTable: arg = fmt::format("{}", in.a); break;
-        default: break;
+        default:
+          if (in.mode == kConstOperand && in.op >= OpCode::Add && in.op <= OpCode::Ge)
+            arg = in.a ? fmt::format("{} = {}", parameters_[in.a - 1].name, to_string(constants_[in.b]))
+                       : to_string(constants_[in.b]);
+          break;
       }
       s += fmt::format("  {:4} {:<12} {}\n", pc - d.code_begin, opcode_name(in.op), arg);
     }

@@ -22,12 +22,15 @@ namespace merit::engine {
   X(Const)       /* push consts[a] */                                                         \
   X(Param)       /* push consts[a]; parameter b (recorded by traces) */                       \
   X(Input)       /* push the input record */                                                  \
+  X(InputField)  /* push field a of the input record; b names it */                           \
   X(LoadDef)     /* push the value of definition a (computed earlier: dependency order) */    \
   X(Local)       /* push locals[a] */                                                         \
   X(Store)       /* pop into locals[a] */                                                     \
   X(Field)       /* pop record, push field a; b names it (for "missing input" errors) */      \
   X(IndexTable)  /* pop a keys and a table, push the row; miss -> R703 */                     \
   X(IndexList)   /* pop index and list, push element */                                       \
+  /* Binary operators pop two operands; with mode kConstOperand the right one is consts[b]     */\
+  /* instead (a = 1 + the parameter it came from, or 0 for a literal).                          */\
   X(Add) X(Sub) X(Mul) X(Div) X(Neg) X(Not)                                                   \
   X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)                                                         \
   X(Jump)        /* pc = a */                                                                 \
@@ -47,6 +50,9 @@ enum class OpCode : uint8_t {
 #undef MERIT_OP_ENUM
 };
 std::string_view opcode_name(OpCode op);
+
+// Instr::mode of a binary operator whose right operand is a constant (a literal or a parameter).
+inline constexpr uint8_t kConstOperand = 1;
 
 enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
 
