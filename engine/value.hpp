@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "dsl/decimal.hpp"
@@ -25,18 +26,19 @@ enum class ValueKind : uint8_t { Missing, Bool, Number, Money, String, Symbol, L
 struct TableData;
 
 struct Value {
-  ValueKind kind = ValueKind::Missing;
-  bool flag = false;
-  uint32_t size = 0;  // String/Symbol: bytes; List/Record: elements
+  // Numbers use `number`; strings, lists, records and tables use the pointer that shares its
+  // bytes (the kind says which). 32 bytes in all, copied by value everywhere.
   union {
+    Decimal number;
     const char* chars;
     const Value* items;
     const TableData* table;
-    uintptr_t none;
   };
-  Decimal number;
+  ValueKind kind = ValueKind::Missing;
+  bool flag = false;
+  uint32_t size = 0;  // String/Symbol: bytes; List/Record: elements
 
-  Value() : none(0) {}
+  Value() : number() {}
   static Value missing() { return Value(); }
   static Value boolean(bool b) {
     Value v;
@@ -80,6 +82,9 @@ struct Value {
   std::string_view text() const { return {chars, size}; }
   bool is_missing() const { return kind == ValueKind::Missing; }
 };
+
+static_assert(sizeof(Value) == 32, "a Value is copied on every stack operation: keep it small");
+static_assert(std::is_trivially_copyable_v<Value>);
 
 // A constant table: rows sorted by their key fields for binary search.
 struct TableData {
