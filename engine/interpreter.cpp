@@ -28,6 +28,15 @@ const Outcome& Evaluator::evaluate(const Value& input, const EvalOptions& option
 }
 
 const Outcome& Evaluator::evaluate_order(const Value& input, const std::vector<int>& order, bool trace) {
+  // What the previous evaluation of the same input built in the arena is dead now: take its
+  // memory back, so evaluating the same input again and again never grows the arena. A new
+  // input (the arena was reset, or the input is another value) starts a new mark.
+  if (has_mark_ && eval_mark_.generation == arena_.generation() && input.items == input_.items &&
+      input.kind == input_.kind)
+    arena_.release(eval_mark_);
+  else
+    eval_mark_ = arena_.mark();
+  has_mark_ = true;
   input_ = input;
   std::fill(outcome_.state.begin(), outcome_.state.end(), Outcome::State::NotEvaluated);
   std::fill(outcome_.error_of.begin(), outcome_.error_of.end(), -1);

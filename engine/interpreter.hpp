@@ -59,7 +59,8 @@ class Evaluator {
   // Evaluation order for `rules` can be computed once and reused across inputs.
   const Outcome& evaluate_order(const Value& input, const std::vector<int>& order, bool trace);
 
-  // Memory for the input: reset it before binding the next input.
+  // Memory for the input: reset() it, then bind the next input into it with bind_input().
+  // Evaluating the same input again reuses the memory of its previous evaluation.
   Arena& arena() { return arena_; }
   const Program& program() const { return program_; }
 
@@ -103,6 +104,8 @@ class Evaluator {
   uint32_t nloops_ = 0;
   uint32_t nhandlers_ = 0;
   Value input_;
+  Arena::Mark eval_mark_;  // the arena as it was before this input's first evaluation
+  bool has_mark_ = false;
   int current_ = -1;
   // Root cause of a failed dependency being read (for R706 and for ?? to see through it).
   dsl::Code root_code_{};

@@ -101,9 +101,17 @@ bool equal_values(const Value& a, const Value& b);
 // in the DSL's literal syntax.
 std::string to_string(const Value& v, const dsl::Type& type = nullptr);
 
-// Bump allocator for one evaluation's lists, records and strings. reset() keeps the memory.
+// Bump allocator for one input's lists, records and strings. Blocks are kept for reuse:
+// reset() and release() only move the bump pointer back, so a steady workload stops calling
+// malloc once the arena has grown to its peak.
 class Arena {
  public:
+  struct Mark {
+    size_t block = 0;
+    size_t used = 0;
+    uint64_t generation = 0;
+  };
+
   explicit Arena(size_t block_bytes = 64 * 1024) : block_bytes_(block_bytes) {}
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
@@ -117,18 +125,19 @@ class Arena {
     p[s.size()] = 0;
     return {p, s.size()};
   }
+  // Everything allocated so far is dead: start again from the first block.
   void reset() {
-    // Keep only the largest block so that a steady workload allocates nothing.
-    if (blocks_.size() > 1) {
-      size_t keep = 0;
-      for (size_t i = 1; i < blocks_.size(); ++i)
-        if (blocks_[i].size > blocks_[keep].size) keep = i;
-      Block b = std::move(blocks_[keep]);
-      blocks_.clear();
-      blocks_.push_back(std::move(b));
-    }
+    current_ = 0;
     used_ = 0;
+    ++generation_;
   }
+  // Marks and releases nest: release(m) frees what was allocated after mark() returned m.
+  Mark mark() const { return {current_, used_, generation_}; }
+  void release(const Mark& m) {
+    current_ = m.block;
+    used_ = m.used;
+  }
+  uint64_t generation() const { return generation_; }
   size_t capacity() const {
     size_t c = 0;
     for (const auto& b : blocks_) c += b.size;
@@ -141,23 +150,32 @@ class Arena {
     size_t size;
   };
   void* allocate(size_t bytes, size_t align) {
-    if (!blocks_.empty()) {
-      size_t start = (used_ + align - 1) & ~(align - 1);
-      if (start + bytes <= blocks_.back().size) {
-        used_ = start + bytes;
-        return blocks_.back().data.get() + start;
+    for (;;) {
+      if (current_ < blocks_.size()) {
+        size_t start = (used_ + align - 1) & ~(align - 1);
+        if (start + bytes <= blocks_[current_].size) {
+          used_ = start + bytes;
+          return blocks_[current_].data.get() + start;
+        }
+        if (current_ + 1 < blocks_.size()) {  // the next kept block
+          ++current_;
+          used_ = 0;
+          continue;
+        }
       }
+      // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16), enough for Value.
+      size_t size = std::max(block_bytes_, bytes + align);
+      if (!blocks_.empty()) size = std::max(size, blocks_.back().size * 2);
+      blocks_.push_back({std::make_unique<std::byte[]>(size), size});
+      current_ = blocks_.size() - 1;
+      used_ = 0;
     }
-    size_t size = std::max(block_bytes_, bytes + align);
-    if (!blocks_.empty()) size = std::max(size, blocks_.back().size * 2);
-    // operator new[] aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16), enough for Value.
-    blocks_.push_back({std::make_unique<std::byte[]>(size), size});
-    used_ = bytes;
-    return blocks_.back().data.get();
   }
   size_t block_bytes_;
   std::vector<Block> blocks_;
+  size_t current_ = 0;
   size_t used_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace merit::engine
