@@ -371,13 +371,13 @@ std::optional<Datum> read_table(const YamlDoc& doc, const YAML::Node& node, dsl:
   if (!r.ok()) return std::nullopt;
   std::vector<std::string> keys = r.strings("key", true);
   const YAML::Node* rows = r.get("rows", true);
-  dsl::Type row_type;
+  dsl::Type row_type, declared_row;  // declared_row: from 'columns:' only
   if (const YAML::Node* cols = r.get("columns")) {
     MapReader c(doc, *cols, "'columns'", {}, diags);
     std::vector<dsl::Field> fields;
     for (const auto& [k, v] : c.pairs())
       if (auto t = read_type(doc, v, diags)) fields.push_back({k.Scalar(), *t});
-    row_type = dsl::types::record(std::move(fields));
+    row_type = declared_row = dsl::types::record(std::move(fields));
   }
   if (!rows || keys.empty()) return std::nullopt;
   if (!rows->IsSequence()) {
@@ -391,7 +391,9 @@ std::optional<Datum> read_table(const YamlDoc& doc, const YAML::Node& node, dsl:
   std::set<std::string> seen_keys;
   for (const auto& row : *rows) {
     dsl::Type rt;
-    auto d = read_datum(doc, row, row_type, rt, diags);
+    // Without 'columns:' every row is typed from its own text and compared with the first row
+    // (E206 below); reading later rows as the first row's type would turn a quoted "2" into a number.
+    auto d = read_datum(doc, row, declared_row, rt, diags);
     if (!d) {
       ok = false;
       continue;
