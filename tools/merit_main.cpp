@@ -124,22 +124,12 @@ int cmd_eval(const EvalArgs& a, const Common& c, bool explain) {
   engine::ReportOptions ro;
   ro.rules = *rules;
   if (explain) {
-    std::vector<int> roots = *rules;
-    if (roots.empty())
-      for (int d : prog.order())
-        if (prog.definitions()[d].is_output) roots.push_back(d);
-    std::cout << engine::render_explanation(prog, o, roots);
+    std::cout << engine::render_explanation(prog, o, *rules);
   } else if (a.format == "json") {
     std::cout << engine::render_json(prog, o, ro);
   } else {
     std::cout << engine::render_text(prog, o, ro);
-    if (a.trace) {
-      std::vector<int> roots = *rules;
-      if (roots.empty())
-        for (int d : prog.order())
-          if (prog.definitions()[d].is_output) roots.push_back(d);
-      std::cout << "\n" << engine::render_explanation(prog, o, roots);
-    }
+    if (a.trace) std::cout << "\n" << engine::render_explanation(prog, o, *rules);
   }
   if (!o.ok()) print_diags(engine::eval_diagnostics(prog, o), c);
   return o.ok() ? kOk : kRuntime;
@@ -184,7 +174,7 @@ int main(int argc, char** argv) {
   check->add_option("policy-dir", dir, "Policy directory (holds policy.yaml)")->required();
   check->add_option("--stop-after", stop_after, "Stop after a pipeline stage: load, resolve, types, cycles, lint")
       ->check(CLI::IsMember({"load", "resolve", "types", "cycles", "lint"}));
-  check->footer("Examples:\n  merit check policies/examples/tutorial\n  merit check policies/2018 --stop-after resolve\n"
+  check->footer("Examples:\n  merit check policies/examples/tutorial\n  merit check policies/examples/tutorial --stop-after resolve\n"
                 "Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.");
 
   EvalArgs ea;
@@ -199,7 +189,7 @@ int main(int argc, char** argv) {
   eval->footer(
       "Examples:\n"
       "  merit eval policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml\n"
-      "  merit eval policies/examples/tutorial input.json --rule tutorial.final_score --trace\n"
+      "  merit eval policies/examples/tutorial input.json --rule final.score --trace\n"
       "  merit eval policies/examples/tutorial input.json --format json");
 
   EvalArgs xa;
@@ -208,13 +198,13 @@ int main(int argc, char** argv) {
   explain->add_option("input", xa.input, "Input document")->required();
   explain->add_option("--rule", xa.rules, "Rule to explain (repeatable); default: the outputs");
   explain->footer("Example:\n  merit explain policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml "
-                  "--rule tutorial.final_score");
+                  "--rule final.score");
 
   std::vector<std::string> graph_rules;
   auto* graph = app.add_subcommand("graph", "Print the dependency graph in Graphviz DOT");
   graph->add_option("policy-dir", dir, "Policy directory")->required();
   graph->add_option("--rule", graph_rules, "Only what this rule needs (repeatable)");
-  graph->footer("Example:\n  merit graph policies/examples/tutorial --rule tutorial.final_score | dot -Tsvg > g.svg");
+  graph->footer("Example:\n  merit graph policies/examples/tutorial --rule final.score | dot -Tsvg > g.svg");
 
   std::string what = "plan";
   auto* dump = app.add_subcommand("dump", "Print the loaded policy or the compiled program");
