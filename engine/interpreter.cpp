@@ -38,6 +38,7 @@ const Outcome& Evaluator::evaluate_order(const Value& input, const std::vector<i
     eval_mark_ = arena_.mark();
   has_mark_ = true;
   input_ = input;
+  outcome_.input = input;
   std::fill(outcome_.state.begin(), outcome_.state.end(), Outcome::State::NotEvaluated);
   std::fill(outcome_.error_of.begin(), outcome_.error_of.end(), -1);
   outcome_.errors.clear();
@@ -444,7 +445,7 @@ void Evaluator::run(const std::vector<int>& order) {
     nloops_ = nhandlers_ = 0;
     TraceStep* step = nullptr;
     if constexpr (kTrace) {
-      outcome_.trace.steps.push_back({def, {}, {}});
+      outcome_.trace.steps.push_back({def, {}, {}, {}});
       step = &outcome_.trace.steps.back();
     }
     const Instr* ip = code + defs[def].code_begin;
@@ -461,6 +462,9 @@ void Evaluator::run(const std::vector<int>& order) {
           continue;
         case OpCode::Input: *top++ = input_; continue;
         case OpCode::InputField:
+          if constexpr (kTrace)
+            if (std::find(step->inputs_read.begin(), step->inputs_read.end(), int(in.a)) == step->inputs_read.end())
+              step->inputs_read.push_back(static_cast<int>(in.a));
           if (!input_.items[in.a].is_missing()) {
             *top++ = input_.items[in.a];
             continue;

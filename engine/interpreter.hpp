@@ -29,6 +29,7 @@ struct TraceStep {
   int definition = -1;
   std::vector<int> definitions_read;
   std::vector<int> parameters_read;
+  std::vector<int> inputs_read;  // top-level input fields (indices into Program::input_type())
 };
 struct Trace {
   std::vector<TraceStep> steps;  // in evaluation order
@@ -46,6 +47,7 @@ struct Outcome {
   std::vector<int> error_of;      // per definition: index into errors, or -1
   std::vector<EvalError> errors;
   Trace trace;                    // filled when EvalOptions::trace
+  Value input;                    // the input evaluated (valid as long as the values)
   bool ok() const { return errors.empty(); }
 };
 

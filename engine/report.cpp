@@ -159,6 +159,13 @@ std::string render_trace_json(const Program& p, const Outcome& o) {
       params.push_back({{"name", pp.name}, {"value", value_json(p.constants()[pp.constant], pp.type)}, {"citations", pp.citations}});
     }
     j["parameters"] = params;
+    json inputs = json::array();
+    for (int fi : s.inputs_read) {
+      const auto& f = p.input_type()->fields[fi];
+      const Value& v = o.input.items[fi];
+      inputs.push_back({{"name", f.name}, {"value", v.is_missing() ? json(nullptr) : value_json(v, f.type)}});
+    }
+    j["inputs"] = inputs;
     if (!d.note.empty()) j["note"] = d.note;
     steps.push_back(j);
   }
@@ -190,8 +197,15 @@ std::string render_explanation(const Program& p, const Outcome& o, const std::ve
     }
     const TraceStep* s = step_of[d];
     if (!s) return;
-    size_t n = s->parameters_read.size() + s->definitions_read.size();
+    size_t n = s->inputs_read.size() + s->parameters_read.size() + s->definitions_read.size();
     size_t k = 0;
+    for (int fi : s->inputs_read) {
+      const auto& f = p.input_type()->fields[fi];
+      bool is_last = ++k == n;
+      const Value& v = o.input.items[fi];
+      out += fmt::format("{}{}input {} = {}\n", child_prefix, is_last ? "└─ " : "├─ ", f.name,
+                         v.is_missing() ? "missing" : to_string(v, f.type));
+    }
     for (int pi : s->parameters_read) {
       const auto& pp = p.parameters()[pi];
       bool is_last = ++k == n;
