@@ -435,7 +435,7 @@ template <bool kTrace>
 void Evaluator::run(const std::vector<int>& order) {
   const Instr* const code = program_.code().data();
   const Value* const consts = program_.constants().data();
-  const ProgramDefinition* const defs = program_.definitions().data();
+  const uint32_t* const entries = program_.entries().data();
   Value* const stack = stack_.data();
   Value* const locals = locals_.data();
   Outcome::State* const state = outcome_.state.data();
@@ -448,7 +448,7 @@ void Evaluator::run(const std::vector<int>& order) {
       outcome_.trace.steps.push_back({def, {}, {}, {}});
       step = &outcome_.trace.steps.back();
     }
-    const Instr* ip = code + defs[def].code_begin;
+    const Instr* ip = code + entries[def];
     Value* top = stack;
     for (;;) {
       const Instr& in = *ip++;

@@ -420,6 +420,7 @@ Program Planner::plan(const Policy& policy, const dsl::CheckUnit& unit, const ds
     pd.code_end = static_cast<uint32_t>(p.code_.size());
   }
   p.order_ = checked.order;
+  for (const auto& d : p.definitions_) p.entries_.push_back(d.code_begin);
   p.max_stack_ = static_cast<uint32_t>(em.max_depth + 2);
   p.max_locals_ = em.max_frame + 1;
   p.max_loops_ = static_cast<uint32_t>(em.max_loops + 1);

@@ -99,6 +99,8 @@ class Program {
   const std::vector<ProgramDefinition>& definitions() const { return definitions_; }
   const std::vector<ProgramParameter>& parameters() const { return parameters_; }
   const std::vector<int>& order() const { return order_; }  // dependencies first
+  // First instruction of each definition, in a compact array the interpreter reads per definition.
+  const std::vector<uint32_t>& entries() const { return entries_; }
   const std::vector<Instr>& code() const { return code_; }
   const std::vector<Value>& constants() const { return constants_; }
   const dsl::Location& location(uint32_t i) const { return locations_[i]; }
@@ -129,6 +131,7 @@ class Program {
   std::vector<ProgramDefinition> definitions_;
   std::vector<ProgramParameter> parameters_;
   std::vector<int> order_;
+  std::vector<uint32_t> entries_;
   std::vector<Instr> code_;
   std::vector<Value> constants_;
   std::vector<dsl::Location> locations_;
