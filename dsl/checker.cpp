@@ -25,12 +25,12 @@ CheckResult check(const CheckUnit& unit, Diagnostics& diags, std::string_view st
   r.function_locals.assign(nf, 0);
   r.function_results.assign(nf, nullptr);
   r.used_parameter.assign(unit.parameters.size(), false);
+  // Every stage runs even after errors, so that one run reports all of a file's problems: an
+  // unresolved name has the error type, which is compatible with everything, so it does not
+  // cascade into type errors.
   for (const auto& stage : kCheckStages) {
-    size_t errors_before = diags.error_count();
     stage.run(unit, r, diags);
     if (stop_after == stage.name) break;
-    // Name errors would cascade into type errors; later stages need resolved names.
-    if (std::string_view(stage.name) == "resolve" && diags.error_count() > errors_before) break;
   }
   diags.sort();
   return r;
