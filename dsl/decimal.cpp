@@ -382,6 +382,23 @@ bool detail::mul_general(const Decimal& a, const Decimal& b, Decimal& out) {
 bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out) {
   if (b.is_zero() || scale < 0 || scale > Decimal::kMaxScale) return false;
   bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
+  {
+    // The common case -- both coefficients fit 64 bits, the numerator needs at most 10^19 --
+    // is one 64x64 multiplication and a 128/64 division, without the 256-bit machinery.
+    int k = scale - a.scale() + b.scale();
+    u128 ma = magnitude(a.coefficient()), mb = magnitude(b.coefficient());
+    if (k >= 0 && k <= 19 && ma <= UINT64_MAX && mb <= UINT64_MAX) {
+      uint64_t r;
+      u128 q = divmod64(ma * kPow10[k], static_cast<uint64_t>(mb), r);
+      q = apply_rounding(q, r, mb, neg, mode);
+      if (q > kMaxCoef) return false;
+      int s = scale;
+      strip_zeros(q, s);
+      i128 c = static_cast<i128>(q);
+      out = *Decimal::from_parts(neg ? -c : c, s);
+      return true;
+    }
+  }
   // q = a.coef * 10^(scale - a.scale + b.scale) / b.coef
   int k = scale - a.scale() + b.scale();
   U256 n = U256::from(magnitude(a.coefficient()));
@@ -405,7 +422,14 @@ bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
   }
   auto d = static_cast<uint64_t>(kPow10[x.scale() - digits]);  // scale <= 18: fits in 64 bits
   uint64_t r;
-  u128 q = divmod64(magnitude(x.coefficient()), d, r);
+  u128 m = magnitude(x.coefficient());
+  u128 q;
+  if (m <= UINT64_MAX) {  // the usual case: one 64-bit division
+    q = static_cast<uint64_t>(m) / d;
+    r = static_cast<uint64_t>(m) % d;
+  } else {
+    q = divmod64(m, d, r);
+  }
   return make(apply_rounding(q, r, d, x.is_negative(), mode), x.is_negative(), digits, out) &&
          (out.is_zero() ? (out = *Decimal::from_parts(0, digits), true) : true);
 }

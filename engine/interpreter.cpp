@@ -123,6 +123,7 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
         MERIT_RAISE(Code::MissingInput, fmt::format("no value to read field '{}' from", program_.field_name(in.b)));
       MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
     }
+    case OpCode::Round: MERIT_RAISE(Code::DecimalOverflow, "round: result too large");
     case OpCode::InputField:
       MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
     case OpCode::IndexTable: {
@@ -436,6 +437,7 @@ void Evaluator::run(const std::vector<int>& order) {
   const Instr* const code = program_.code().data();
   const Value* const consts = program_.constants().data();
   const uint32_t* const entries = program_.entries().data();
+  const Arithmetic& arith = program_.arithmetic();
   Value* const stack = stack_.data();
   Value* const locals = locals_.data();
   Outcome::State* const state = outcome_.state.data();
@@ -510,6 +512,26 @@ void Evaluator::run(const std::vector<int>& order) {
           if (in.op == OpCode::Mul && b.kind == ValueKind::Money) a.kind = ValueKind::Money;
           a.number = r;
           if (!k) --top;
+          continue;
+        }
+        case OpCode::Div: {
+          bool k = in.mode == kConstOperand;
+          if constexpr (kTrace) note_parameter(step, in);
+          Value& a = k ? top[-1] : top[-2];
+          const Value& b = k ? consts[in.b] : top[-1];
+          Decimal r;
+          if (!dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r))
+            break;  // cold: division by zero or overflow is reported there
+          if (b.kind == ValueKind::Money) a.kind = ValueKind::Number;  // money / money
+          a.number = r;
+          if (!k) --top;
+          continue;
+        }
+        case OpCode::Round: {
+          Decimal r;
+          auto mode = in.mode ? static_cast<dsl::Rounding>(in.mode - 1) : arith.default_rounding;
+          if (!dsl::round(top[-1].number, static_cast<int>(in.a), mode, r)) break;  // cold: overflow
+          top[-1].number = r;
           continue;
         }
         case OpCode::Neg: top[-1].number = top[-1].number.negated(); continue;

@@ -197,6 +197,16 @@ struct Emitter {
     }
     int n = static_cast<int>(e.kids.size());
     uint8_t mode = 0;
+    // round(x, 2) with literal digits: one instruction, in the interpreter's fast loop.
+    if (id == dsl::Builtin::Round && e.kids[1]->kind == ExprKind::Number) {
+      auto digits = e.kids[1]->number.to_int64();
+      if (digits && *digits >= 0 && *digits <= dsl::Decimal::kMaxScale) {
+        if (n == 3) mode = static_cast<uint8_t>(static_cast<int>(*dsl::rounding_from_name(e.kids[2]->text)) + 1);
+        expr(*e.kids[0]);
+        emit(OpCode::Round, static_cast<uint32_t>(*digits), 0, e.span, 0, mode);
+        return;
+      }
+    }
     if (id == dsl::Builtin::Round && n == 3) {
       mode = static_cast<uint8_t>(static_cast<int>(*dsl::rounding_from_name(e.kids[2]->text)) + 1);
       n = 2;

@@ -67,6 +67,9 @@ std::string Program::disassemble() const {
         case OpCode::LoopBegin: arg = fmt::format("kind {} slot {} exit -> {}", in.mode, in.a, in.b - d.code_begin); break;
         case OpCode::LoopNext: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
         case OpCode::CallBuiltin: arg = fmt::format("#{} argc {}", in.a, in.b); break;
+        case OpCode::Round:
+          arg = fmt::format("{} digits{}", in.a, in.mode ? fmt::format(", {}", dsl::rounding_name(static_cast<dsl::Rounding>(in.mode - 1))) : "");
+          break;
         case OpCode::MakeList:
         case OpCode::MakeRecord:
         case OpCode::IndexTable: arg = fmt::format("{}", in.a); break;

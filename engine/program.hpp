@@ -38,6 +38,7 @@ namespace merit::engine {
   X(MakeList)    /* pop a values, push a list */                                              \
   X(MakeRecord)  /* pop a values (field order), push a record */                              \
   X(CallBuiltin) /* a = builtin id, b = argument count, mode = rounding mode + 1 or 0 */      \
+  X(Round)       /* round the top to a digits (a literal); mode = rounding mode + 1 or 0 */  \
   X(LoopBegin)   /* pop list; mode = loop kind; a = element slot; b = exit pc */              \
   X(LoopNext)    /* pop body value; fold; next element or push result; a = slot, b = body pc */\
   X(TryBegin)    /* push a handler at pc a for missing values and table misses (??) */        \
