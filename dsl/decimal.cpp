@@ -45,8 +45,11 @@ u128 divmod64(u128 n, uint64_t d, uint64_t& rem) {
     return lo / d;
   }
 #if defined(__x86_64__)
-  uint64_t qhi = hi / d;
-  uint64_t r = hi % d;
+  uint64_t qhi = 0, r = hi;
+  if (hi >= d) {  // hardware divisions are slow: skip this one when the quotient fits 64 bits
+    qhi = hi / d;
+    r = hi % d;
+  }
   uint64_t qlo;
   // (r:lo) / d with r < d: the quotient fits in 64 bits, as divq requires.
   __asm__("divq %[d]" : "=a"(qlo), "=d"(rem) : "a"(lo), "d"(r), [d] "rm"(d));
@@ -55,6 +58,28 @@ u128 divmod64(u128 n, uint64_t d, uint64_t& rem) {
   rem = static_cast<uint64_t>(n % d);
   return n / d;
 #endif
+}
+
+// m / 10^k and m % 10^k for 1 <= k <= 18. Each case divides by a constant, which the compiler
+// turns into a multiplication: no hardware division on the rounding path.
+uint64_t div_pow10(uint64_t m, int k, uint64_t& rem) {
+  uint64_t q = 0;
+  switch (k) {
+#define MERIT_POW10_CASE(n, p) \
+  case n:                      \
+    q = m / p##ull;            \
+    rem = m - q * p##ull;      \
+    return q;
+    MERIT_POW10_CASE(1, 10) MERIT_POW10_CASE(2, 100) MERIT_POW10_CASE(3, 1000) MERIT_POW10_CASE(4, 10000)
+    MERIT_POW10_CASE(5, 100000) MERIT_POW10_CASE(6, 1000000) MERIT_POW10_CASE(7, 10000000)
+    MERIT_POW10_CASE(8, 100000000) MERIT_POW10_CASE(9, 1000000000) MERIT_POW10_CASE(10, 10000000000)
+    MERIT_POW10_CASE(11, 100000000000) MERIT_POW10_CASE(12, 1000000000000) MERIT_POW10_CASE(13, 10000000000000)
+    MERIT_POW10_CASE(14, 100000000000000) MERIT_POW10_CASE(15, 1000000000000000)
+    MERIT_POW10_CASE(16, 10000000000000000) MERIT_POW10_CASE(17, 100000000000000000)
+    MERIT_POW10_CASE(18, 1000000000000000000)
+#undef MERIT_POW10_CASE
+    default: rem = 0; return m;
+  }
 }
 
 // Whether a magnitude is a multiple of 10, without dividing: even, and a multiple of 5
@@ -424,9 +449,8 @@ bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
   uint64_t r;
   u128 m = magnitude(x.coefficient());
   u128 q;
-  if (m <= UINT64_MAX) {  // the usual case: one 64-bit division
-    q = static_cast<uint64_t>(m) / d;
-    r = static_cast<uint64_t>(m) % d;
+  if (m <= UINT64_MAX) {  // the usual case: a 64-bit division by a constant (a multiplication)
+    q = div_pow10(static_cast<uint64_t>(m), x.scale() - digits, r);
   } else {
     q = divmod64(m, d, r);
   }

@@ -98,7 +98,20 @@ bool mul_general(const Decimal& a, const Decimal& b, Decimal& out);
 int compare_general(const Decimal& a, const Decimal& b);
 constexpr __int128 kSmall = __int128{1000000000000000000};  // 10^18
 constexpr __int128 kMaxCoefficient = kSmall * kSmall * 100 - 1;  // 10^38 - 1
+constexpr __int128 kLarge = kSmall * kSmall * 10;  // 10^37
 inline bool small(__int128 c) { return c < kSmall && c > -kSmall; }
+inline constexpr int64_t kPow10[19] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+                                       1000000000, 10000000000, 100000000000, 1000000000000,
+                                       10000000000000, 100000000000000, 1000000000000000,
+                                       10000000000000000, 100000000000000000, 1000000000000000000};
+// Brings the operand with fewer fractional digits to the other's scale when that is exact and
+// cheap: its coefficient below 10^18 (so the product stays below 10^36) and the other's below
+// 10^37 (so their sum stays below 10^38). False: take the general path.
+inline bool align_small(__int128 fewer, int fewer_scale, __int128 more, int more_scale, __int128& scaled) {
+  if (!small(fewer) || more >= kLarge || more <= -kLarge) return false;
+  scaled = fewer * kPow10[more_scale - fewer_scale];
+  return true;
+}
 }  // namespace detail
 
 inline bool add(const Decimal& a, const Decimal& b, Decimal& out) {
@@ -109,6 +122,13 @@ inline bool add(const Decimal& a, const Decimal& b, Decimal& out) {
         r > detail::kMaxCoefficient || r < -detail::kMaxCoefficient)
       return false;
     out = Decimal(r, a.scale_);
+    return true;
+  }
+  const Decimal& fewer = a.scale_ < b.scale_ ? a : b;
+  const Decimal& more = a.scale_ < b.scale_ ? b : a;
+  __int128 scaled;
+  if (detail::align_small(fewer.coef_, fewer.scale_, more.coef_, more.scale_, scaled)) {
+    out = Decimal(scaled + static_cast<__int128>(more.coef_), more.scale_);
     return true;
   }
   return detail::add_general(a, b, out);
@@ -133,11 +153,13 @@ inline bool mul(const Decimal& a, const Decimal& b, Decimal& out) {
   return detail::mul_general(a, b, out);
 }
 inline int compare(const Decimal& a, const Decimal& b) {
-  if (a.scale_ == b.scale_) {
-    __int128 x = a.coef_, y = b.coef_;
-    return x < y ? -1 : (x > y ? 1 : 0);
+  __int128 x = a.coef_, y = b.coef_;
+  if (a.scale_ != b.scale_) {
+    bool ok = a.scale_ < b.scale_ ? detail::align_small(x, a.scale_, y, b.scale_, x)
+                                  : detail::align_small(y, b.scale_, x, a.scale_, y);
+    if (!ok) return detail::compare_general(a, b);
   }
-  return detail::compare_general(a, b);
+  return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 }  // namespace merit::dsl
