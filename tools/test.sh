@@ -9,18 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --with-fuzz
 jobs=$(nproc)
+rm -f build-test/ctest.log build-asan/ctest.log
 
 echo "== build and test (release)"
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-test -j "$jobs"
-(cd build-test && ctest --output-on-failure -j "$jobs")
+(cd build-test && ctest --output-on-failure -j "$jobs") | tee build-test/ctest.log
 
 if [[ "${MERIT_SKIP_ASAN:-0}" != 1 ]]; then
   echo "== build and test (AddressSanitizer + UndefinedBehaviorSanitizer)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMERIT_SANITIZE=ON -DMERIT_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j "$jobs")
+     ctest --output-on-failure -j "$jobs") | tee build-asan/ctest.log
 fi
 
 # A fixed seed and a fixed number of runs make this step deterministic: it fails only on
@@ -35,5 +36,16 @@ fi
 echo "== benchmarks (figures only)"
 build-test/tests/bench/merit_bench --quick
 
-echo "== all tests"
-(cd build-test && ctest -j "$jobs" 2>&1 | tail -n 3)
+# One closing line for both ctest runs (each one stopped the script above if anything failed).
+passed=0
+failed=0
+for log in build-test/ctest.log build-asan/ctest.log; do
+  [[ -f "$log" ]] || continue
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  total=${line##* out of }
+  bad=$(echo "$line" | sed -E 's/.* ([0-9]+) tests? failed.*/\1/')
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+done
+echo "== all tests (release and sanitizer runs)"
+echo "tests: ${passed} passed, ${failed} failed"
