@@ -72,8 +72,10 @@ bool numeric(const Value& v) { return v.kind == ValueKind::Number || v.kind == V
 
 // Traces record a parameter that a binary operator read as its constant operand.
 void note_parameter(TraceStep* step, const Instr& in) {
-  if (in.mode != kConstOperand || in.a == 0 || in.op < OpCode::Add || in.op > OpCode::Ge) return;
-  int p = static_cast<int>(in.a - 1);
+  int p = -1;
+  if (in.op == OpCode::JumpUnless && in.flags > 0) p = in.flags - 1;
+  if (in.mode == kConstOperand && in.a > 0 && in.op >= OpCode::Add && in.op <= OpCode::Ge) p = static_cast<int>(in.a - 1);
+  if (p < 0) return;
   if (std::find(step->parameters_read.begin(), step->parameters_read.end(), p) == step->parameters_read.end())
     step->parameters_read.push_back(p);
 }
@@ -457,7 +459,7 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(Const) MERIT_HOT(Param) MERIT_HOT(Input) MERIT_HOT(InputField) MERIT_HOT(LoadDef) MERIT_HOT(Local)
   MERIT_HOT(Store) MERIT_HOT(Field) MERIT_HOT(Add) MERIT_HOT(Sub) MERIT_HOT(Mul) MERIT_HOT(Div) MERIT_HOT(Round)
   MERIT_HOT(Neg) MERIT_HOT(Not) MERIT_HOT(Eq) MERIT_HOT(Ne) MERIT_HOT(Lt) MERIT_HOT(Le) MERIT_HOT(Gt) MERIT_HOT(Ge)
-  MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(Return)
+  MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
 #undef MERIT_HOT
 #define MERIT_NEXT()                                        \
   do {                                                      \
@@ -595,6 +597,16 @@ void Evaluator::run(const std::vector<int>& order) {
   op_JumpIfFalse:
     if (!(--top)->flag) ip = code + in->a;
     MERIT_NEXT();
+  op_JumpUnless: {
+    bool k = in->mode & kConstOperand;
+    if constexpr (kTrace) note_parameter(step, *in);
+    const Value& x = k ? top[-1] : top[-2];
+    const Value& y = k ? consts[in->b] : top[-1];
+    int c = numeric(x) && x.kind == y.kind ? dsl::compare(x.number, y.number) : compare_values(x, y);
+    top -= k ? 1 : 2;
+    if (!((kComparisonMask[in->mode >> 1] >> (c + 1)) & 1)) ip = code + in->a;
+    MERIT_NEXT();
+  }
   op_Return:
     values[def] = *--top;
     state[def] = Outcome::State::Ok;

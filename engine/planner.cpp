@@ -280,8 +280,7 @@ struct Emitter {
         return;
       }
       case ExprKind::If: {
-        expr(*e.kids[0]);
-        size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[0]->span, -1);
+        size_t jf = branch_unless(*e.kids[0]);
         expr(*e.kids[1]);
         size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
         patch_a(jf, here());
@@ -293,8 +292,7 @@ struct Emitter {
       case ExprKind::Case: {
         std::vector<size_t> to_end;
         for (size_t i = 0; i + 1 < e.kids.size(); i += 2) {
-          expr(*e.kids[i]);
-          size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[i]->span, -1);
+          size_t jf = branch_unless(*e.kids[i]);
           expr(*e.kids[i + 1]);
           to_end.push_back(emit(OpCode::Jump, 0, 0, e.span, 0));
           depth--;
@@ -314,10 +312,43 @@ struct Emitter {
     }
   }
 
+  // Emits both operands of a binary operator, except a constant right operand (a literal, or a
+  // parameter folded to its value), which the operator reads from the constant pool itself:
+  // one instruction fewer. Returns the constant's index and parameter (or -1).
+  std::pair<int, int> operands(const Expr& e) {
+    expr(*e.kids[0]);
+    const Expr& rhs = *e.kids[1];
+    int const_index = -1, param = -1;
+    if (rhs.kind == ExprKind::Number || rhs.kind == ExprKind::Money) {
+      const_index = static_cast<int>(constant(Value::num(rhs.number, rhs.kind == ExprKind::Money)));
+    } else if (rhs.kind == ExprKind::Path && rhs.checked.ref == RefKind::Parameter && rhs.checked.field_indices.empty() &&
+               dsl::is_numeric(rhs.checked.type) && rhs.checked.index < 65535) {
+      param = rhs.checked.index;
+      const_index = static_cast<int>(param_const[param]);
+    }
+    if (const_index < 0) expr(rhs);
+    return {const_index, param};
+  }
+
+  // Code that jumps (to a target patched later) when `cond` is false. A comparison becomes one
+  // JumpUnless instead of a comparison and a JumpIfFalse.
+  size_t branch_unless(const Expr& cond) {
+    if (cond.kind == ExprKind::Binary && cond.op >= Op::Eq && cond.op <= Op::Ge) {
+      auto [const_index, param] = operands(cond);
+      auto cmp = static_cast<uint8_t>(static_cast<int>(cond.op) - static_cast<int>(Op::Eq));
+      bool k = const_index >= 0;
+      size_t at = emit(OpCode::JumpUnless, 0, k ? static_cast<uint32_t>(const_index) : 0, cond.span, k ? -1 : -2,
+                       static_cast<uint8_t>((k ? kConstOperand : 0) | (cmp << 1)));
+      code[at].flags = static_cast<uint16_t>(param + 1);
+      return at;
+    }
+    expr(cond);
+    return emit(OpCode::JumpIfFalse, 0, 0, cond.span, -1);
+  }
+
   void binary(const Expr& e) {
     if (e.op == Op::And || e.op == Op::Or) {
-      expr(*e.kids[0]);
-      size_t jf = emit(OpCode::JumpIfFalse, 0, 0, e.kids[0]->span, -1);
+      size_t jf = branch_unless(*e.kids[0]);
       if (e.op == Op::And) {
         expr(*e.kids[1]);
         size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
@@ -335,19 +366,7 @@ struct Emitter {
       }
       return;
     }
-    expr(*e.kids[0]);
-    // A constant right operand (a literal, or a parameter folded to its value) is read from the
-    // constant pool by the operator itself: one instruction fewer per such operation.
-    const Expr& rhs = *e.kids[1];
-    int const_index = -1, param = -1;
-    if (rhs.kind == ExprKind::Number || rhs.kind == ExprKind::Money) {
-      const_index = static_cast<int>(constant(Value::num(rhs.number, rhs.kind == ExprKind::Money)));
-    } else if (rhs.kind == ExprKind::Path && rhs.checked.ref == RefKind::Parameter && rhs.checked.field_indices.empty() &&
-               dsl::is_numeric(rhs.checked.type)) {
-      param = rhs.checked.index;
-      const_index = static_cast<int>(param_const[param]);
-    }
-    if (const_index < 0) expr(rhs);
+    auto [const_index, param] = operands(e);
     OpCode op = OpCode::Add;
     switch (e.op) {
       case Op::Add: op = OpCode::Add; break;

@@ -61,6 +61,15 @@ std::string Program::disassemble() const {
         case OpCode::InputField: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
         case OpCode::Local:
         case OpCode::Store: arg = fmt::format("slot {}", in.a); break;
+        case OpCode::JumpUnless: {
+          static const char* names[] = {"==", "!=", "<", "<=", ">", ">="};
+          std::string rhs = (in.mode & kConstOperand)
+                                ? (in.flags ? fmt::format("{} = {}", parameters_[in.flags - 1].name, to_string(constants_[in.b]))
+                                            : to_string(constants_[in.b]))
+                                : "top";
+          arg = fmt::format("unless {} {} -> {}", names[in.mode >> 1], rhs, in.a - d.code_begin);
+          break;
+        }
         case OpCode::Jump:
         case OpCode::JumpIfFalse:
         case OpCode::TryBegin: arg = fmt::format("-> {}", in.a - d.code_begin); break;

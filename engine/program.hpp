@@ -35,6 +35,9 @@ namespace merit::engine {
   X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)                                                         \
   X(Jump)        /* pc = a */                                                                 \
   X(JumpIfFalse) /* pop bool; if false pc = a */                                              \
+  X(JumpUnless)  /* compare two operands (mode: kConstOperand | comparison << 1; the right one */\
+                 /* consts[b] if constant, from parameter flags - 1 if flags > 0); if the     */\
+                 /* comparison is false pc = a: `if x > 100 then` in one instruction          */\
   X(MakeList)    /* pop a values, push a list */                                              \
   X(MakeRecord)  /* pop a values (field order), push a record */                              \
   X(CallBuiltin) /* a = builtin id, b = argument count, mode = rounding mode + 1 or 0 */      \
@@ -54,6 +57,10 @@ std::string_view opcode_name(OpCode op);
 
 // Instr::mode of a binary operator whose right operand is a constant (a literal or a parameter).
 inline constexpr uint8_t kConstOperand = 1;
+// JumpUnless keeps its comparison in mode >> 1, in this order; kComparisonMask[k] has bit 0 set
+// if the comparison holds when left < right, bit 1 when equal, bit 2 when left > right.
+enum class Comparison : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
+inline constexpr uint8_t kComparisonMask[6] = {0b010, 0b101, 0b001, 0b011, 0b100, 0b110};
 
 enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
 
