@@ -51,7 +51,6 @@ class Source {
 
   LineCol line_col(uint32_t offset) const;  // offset into *this* text (not root)
   std::string_view line_text(uint32_t line) const;  // without the newline
-  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
 
  private:
   Source() = default;

@@ -156,6 +156,7 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
       top[-1] = v;
       return {ip, top, true};
     }
+    // The fast loop computes arithmetic and comes here only when it failed: say why.
     case OpCode::Add:
     case OpCode::Sub:
     case OpCode::Mul:
@@ -163,25 +164,9 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
       bool k = in.mode == kConstOperand;
       const Value& a = k ? top[-1] : top[-2];
       const Value& b = k ? program_.constants()[in.b] : top[-1];
-      Decimal r;
-      bool ok = true;
-      ValueKind kind = a.kind;
-      switch (in.op) {
-        case OpCode::Add: ok = dsl::add(a.number, b.number, r); break;
-        case OpCode::Sub: ok = dsl::sub(a.number, b.number, r); break;
-        case OpCode::Mul:
-          ok = dsl::mul(a.number, b.number, r);
-          kind = (a.kind == ValueKind::Money || b.kind == ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
-          break;
-        default:
-          if (b.number.is_zero()) MERIT_RAISE(Code::DivisionByZero, fmt::format("division by zero ({} / 0)", to_string(a)));
-          ok = dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r);
-          kind = (a.kind == ValueKind::Money && b.kind != ValueKind::Money) ? ValueKind::Money : ValueKind::Number;
-      }
-      if (!ok) MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
-      if (!k) --top;
-      top[-1] = Value::num(r, kind == ValueKind::Money);
-      return {ip, top, true};
+      if (in.op == OpCode::Div && b.number.is_zero())
+        MERIT_RAISE(Code::DivisionByZero, fmt::format("division by zero ({} / 0)", to_string(a)));
+      MERIT_RAISE(Code::DecimalOverflow, "result is too large for an exact decimal (38 digits)");
     }
     case OpCode::MakeList:
     case OpCode::MakeRecord: {

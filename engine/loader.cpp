@@ -436,7 +436,7 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
     }
   }
 
-  Layer L{policy, diags, dir, r.string("name", true).value_or(dir.filename().string()), {}, {}, {}};
+  Layer L{policy, diags, dir, r.string("name", true).value_or(dir.filename().string()), {}, {}, {}, {}, {}, {}, false};
   policy.name = L.name;
   policy.year = r.string("year").value_or(policy.year);
   policy.doc = r.string("doc").value_or(policy.doc);

@@ -10,7 +10,6 @@ namespace merit::engine {
 
 struct ReportOptions {
   std::vector<int> rules;  // definitions to show; empty: outputs (or all if none are marked)
-  bool color = false;
 };
 
 std::string render_text(const Program& p, const Outcome& o, const ReportOptions& opts);

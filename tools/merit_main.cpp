@@ -172,8 +172,11 @@ int main(int argc, char** argv) {
   std::string dir, stop_after;
   auto* check = app.add_subcommand("check", "Load and check a policy; print every diagnostic");
   check->add_option("policy-dir", dir, "Policy directory (holds policy.yaml)")->required();
-  check->add_option("--stop-after", stop_after, "Stop after a pipeline stage: load, resolve, types, cycles, lint")
-      ->check(CLI::IsMember({"load", "resolve", "types", "cycles", "lint"}));
+  // The stages come from the pipeline itself; "plan" is the end, not a place to stop.
+  std::vector<std::string> stages = engine::pipeline_stages();
+  stages.pop_back();
+  check->add_option("--stop-after", stop_after, fmt::format("Stop after a pipeline stage: {}", fmt::join(stages, ", ")))
+      ->check(CLI::IsMember(stages));
   check->footer("Examples:\n  merit check policies/examples/tutorial\n  merit check policies/examples/tutorial --stop-after resolve\n"
                 "Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.");
 

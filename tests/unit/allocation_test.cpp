@@ -79,8 +79,9 @@ TEST_CASE("evaluating an input allocates nothing once the evaluator is warm", "[
   if (MERIT_COUNT_ALLOCATIONS) CHECK(allocations.load() == 0);
   CHECK(ev.arena().capacity() <= 64 * 1024);
   const engine::Outcome& o = ev.evaluate_order(input, order, false);
-  // 61/112*100 = 54.464285714285714300, 9/10*100 = 90, 5/7*100 = 71.428571428571428600:
-  // the best two above 10 are 90 and 71.43..., plus 5 points from the table.
+  // Rates: 5/7 = 0.714285714285714286 at 18 digits (half-even), x 100 = 71.4285714285714286;
+  // 61/112 x 100 = 54.46...; 9/10 x 100 = 90. The best two above 10 are 90 and 71.4285714285714286,
+  // plus 5 points from the table: 166.4285714285714286; min(round(166.43.., 2), 100) = 100.
   CHECK(engine::to_string(o.values[prog.find_definition("m.total")]) == "166.4285714285714286");
   CHECK(engine::to_string(o.values[prog.find_definition("m.score")]) == "100");
 }
