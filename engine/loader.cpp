@@ -47,7 +47,7 @@ namespace {
 
 const std::vector<std::string> kPolicyKeys = {"name", "year", "extends", "doc", "sources", "arithmetic",
                                               "parameters", "rules", "tables", "inputs", "outputs",
-                                              "remove", "require_citations", "strict_inputs"};
+                                              "remove", "require_citations", "strict_inputs", "submission"};
 
 struct Layer {
   Policy& policy;        // merged so far (the base when this layer starts)
@@ -74,6 +74,31 @@ std::optional<YamlDoc> load_yaml(const fs::path& path, Diagnostics& diags, const
   if (!text) return std::nullopt;
   auto src = dsl::Source::from_text(path.string(), std::move(*text));
   return parse_yaml(src, diags);
+}
+
+// `submission:` in policy.yaml: categories (name -> {table, as}) and id_prefix_aliases
+// (from -> to). A layer that writes it replaces the inherited block as a whole.
+void read_submission_format(Layer& L, const YamlDoc& doc, const YAML::Node& node) {
+  MapReader r(doc, node, "'submission'", {"categories", "id_prefix_aliases"}, L.diags);
+  if (!r.ok()) return;
+  SubmissionFormat f;
+  f.where = where(doc, node);
+  if (const YAML::Node* c = r.get("categories", true)) {
+    MapReader cats(doc, *c, "'submission: categories'", {}, L.diags);
+    if (cats.ok())
+      for (const auto& [k, v] : cats.pairs()) {
+        MapReader cr(doc, v, fmt::format("category '{}'", k.Scalar()), {"table", "as"}, L.diags);
+        if (!cr.ok()) continue;
+        f.categories.push_back({k.Scalar(), cr.string("as").value_or(k.Scalar()), cr.string("table").value_or("")});
+      }
+  }
+  if (const YAML::Node* a = r.get("id_prefix_aliases")) {
+    MapReader al(doc, *a, "'submission: id_prefix_aliases'", {}, L.diags);
+    if (al.ok())
+      for (const auto& [k, v] : al.pairs())
+        if (expect_scalar(doc, v, "a measure id prefix", L.diags)) f.id_prefix_aliases.emplace_back(k.Scalar(), v.Scalar());
+  }
+  L.policy.submission = std::move(f);
 }
 
 std::vector<std::string> parameter_names(const Policy& p) {
@@ -456,6 +481,7 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
     }
   }
   if (const YAML::Node* a = r.get("arithmetic")) read_arithmetic(L, *doc, *a);
+  if (const YAML::Node* s = r.get("submission")) read_submission_format(L, *doc, *s);
   if (const YAML::Node* rm = r.get("remove")) read_removals(L, *doc, *rm);
   if (const YAML::Node* in = r.get("inputs")) read_inputs(L, *doc, *in);
 

@@ -58,6 +58,26 @@ struct Arithmetic {
   friend bool operator==(const Arithmetic&, const Arithmetic&) = default;
 };
 
+// How the QPP submission format maps onto this policy (read by engine/cms, not by the rules):
+// which measurement-set categories exist, which reference table lists each one's measures,
+// and renamed measure-id prefixes (2018 renamed ACI_ to PI_).
+struct SubmissionCategory {
+  std::string name;       // as the JSON writes it: "aci"
+  std::string canonical;  // as the rules see it: "pi"
+  std::string table;      // table parameter listing the category's measures (may be empty)
+  friend bool operator==(const SubmissionCategory&, const SubmissionCategory&) = default;
+};
+struct SubmissionFormat {
+  std::vector<SubmissionCategory> categories;
+  std::vector<std::pair<std::string, std::string>> id_prefix_aliases;  // from -> to
+  dsl::Location where;
+  const SubmissionCategory* find(std::string_view name) const {
+    for (const auto& c : categories)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+};
+
 struct Policy {
   std::string name;
   std::string year;
@@ -72,6 +92,7 @@ struct Policy {
   std::vector<std::string> outputs;
   dsl::Location outputs_where;
   std::vector<dsl::Location> output_where;  // per entry of `outputs`
+  SubmissionFormat submission;
   bool require_citations = true;
   bool strict_inputs = true;
 

@@ -1,8 +1,7 @@
 // merit: the command line. Exit codes: 0 success; 1 the policy or the input has errors (nothing
 // is written to stdout); 2 usage or I/O errors; 3 evaluation finished but some rules failed at
 // run time (their errors are listed with the results).
-#include <unistd.h>
-
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,22 +14,24 @@
 #include "engine/input.hpp"
 #include "engine/interpreter.hpp"
 #include "engine/report.hpp"
+#include "tools/cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace merit;
 
-namespace {
-
-constexpr int kOk = 0, kInvalid = 1, kUsage = 2, kRuntime = 3;
-
-struct Common {
-  bool no_color = false;
-  bool color_stderr() const { return !no_color && isatty(fileno(stderr)); }
-};
-
+namespace merit::cli {
+std::vector<CommandSpec>& command_registry() {
+  static std::vector<CommandSpec> registry;
+  return registry;
+}
 void print_diags(const dsl::Diagnostics& diags, const Common& c) {
   if (!diags.empty()) std::cerr << diags.render(c.color_stderr());
 }
+}  // namespace merit::cli
+
+namespace {
+
+using cli::Common, cli::kOk, cli::kInvalid, cli::kUsage, cli::kRuntime, cli::print_diags;
 
 // Every stage failure for a policy directory that does not exist is a usage error (2).
 bool check_dir(const std::string& dir) {
@@ -215,6 +216,15 @@ int main(int argc, char** argv) {
   dump->add_option("--what", what, "policy or plan")->check(CLI::IsMember({"policy", "plan"}));
   dump->footer("Example:\n  merit dump policies/examples/tutorial --what plan");
 
+  // Commands from tools/commands/, in name order so --help is stable.
+  auto registry = cli::command_registry();
+  std::sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::vector<std::pair<CLI::App*, std::function<int()>>> more;
+  for (auto& spec : registry) {
+    auto action = spec.setup(app, common);
+    more.emplace_back(app.get_subcommand(spec.name), std::move(action));
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -227,6 +237,8 @@ int main(int argc, char** argv) {
     if (*explain) return cmd_eval(xa, common, true);
     if (*graph) return cmd_graph(dir, graph_rules, common);
     if (*dump) return cmd_dump(dir, what, common);
+    for (auto& [sub, action] : more)
+      if (*sub) return action();
   } catch (const std::exception& e) {
     std::cerr << "merit: internal error: " << e.what() << "\n";
     return kUsage;

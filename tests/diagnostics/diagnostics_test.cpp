@@ -6,6 +6,10 @@
 //                                      under test is main/ and the other folders are its siblings
 //   input.yaml | input.json            optional: an input, bound and evaluated when the policy
 //                                      compiles (I8xx input errors and R7xx runtime errors)
+//   submission.json                    optional: a QPP submission read against the policy's
+//                                      `submission:` block (engine/cms/submission, I804–I808)
+//   measures.json + benchmarks.json    instead of a policy: CMS files given to merit import-cms
+//                                      for performance year 2018 (engine/cms/import, C900–C905)
 //   expected.txt                       the rendered diagnostics: policy diagnostics, then input
 //                                      diagnostics, then runtime errors (engine::eval_diagnostics),
 //                                      each block with its own summary line
@@ -22,6 +26,8 @@
 #include <fmt/format.h>
 
 #include "dsl/diagnostic.hpp"
+#include "engine/cms/import.hpp"
+#include "engine/cms/submission.hpp"
 #include "engine/compiler.hpp"
 #include "engine/input.hpp"
 #include "engine/interpreter.hpp"
@@ -53,8 +59,21 @@ std::string strip_prefix(std::string text, const std::string& prefix) {
   return text;
 }
 
+// What `merit import-cms 2018 measures.json benchmarks.json` reports for the case's files.
+std::string run_import_case(const fs::path& folder) {
+  dsl::Diagnostics diags;
+  engine::cms::ImportOptions options;
+  options.year = 2018;
+  fs::path out = fs::temp_directory_path() / fmt::format("merit-diag-{}", folder.filename().string());
+  engine::cms::import_cms(folder / "measures.json", folder / "benchmarks.json", options, out, diags);
+  fs::remove_all(out);
+  diags.sort();
+  return diags.render(false);
+}
+
 // Everything the pipeline reports for one case, as the CLI would print it (without color).
 std::string run_case(const fs::path& folder) {
+  if (fs::exists(folder / "measures.json")) return strip_prefix(run_import_case(folder), folder.string() + "/");
   dsl::Diagnostics diags;
   engine::CompiledPolicy compiled = engine::compile_policy(policy_dir(folder), diags);
   std::string out = diags.render(false);
@@ -77,6 +96,17 @@ std::string run_case(const fs::path& folder) {
       const engine::Outcome& outcome = evaluator.evaluate(value);
       out += engine::eval_diagnostics(program, outcome).render(false);
     }
+  }
+  if (fs::exists(folder / "submission.json") && compiled.program) {
+    dsl::Diagnostics sub_diags;
+    fs::path file = folder / "submission.json";
+    auto source = dsl::Source::from_text(file.string(), test::read_text(file));
+    auto doc = engine::parse_document(source, sub_diags);
+    engine::Document fields;
+    fields.kind = engine::Document::Kind::Object;
+    if (doc) engine::cms::read_submission(*doc, compiled.policy, source, fields, sub_diags);
+    sub_diags.sort();
+    out += sub_diags.render(false);
   }
   return strip_prefix(out, folder.string() + "/");
 }

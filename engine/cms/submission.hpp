@@ -1,0 +1,22 @@
+// The QPP Submissions API JSON (CMS's documented format) -> the policy's submission inputs.
+// In:  the parsed submission (a Document from parse_document) and the compiled year's Policy,
+//      whose `submission:` block names the categories, their measure tables and id aliases.
+// Out: the fields `entity_type`, `performance_year` and `measurement_sets` appended to `out`
+//      (an Object Document), in the normalised shape documented in docs/inputs.md.
+// Invariant: this reader knows the format, not the policy. It checks what the format promises
+// (types, known categories and measure ids, non-negative and consistent counts, no duplicates)
+// and computes nothing that scoring depends on: rates and data completeness are rules.
+// Every problem is an I8xx diagnostic naming the file and the JSON path; on error `out` is
+// left without the submission fields and the function returns false.
+#pragma once
+
+#include "dsl/diagnostic.hpp"
+#include "engine/input.hpp"
+#include "engine/policy.hpp"
+
+namespace merit::engine::cms {
+
+bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,
+                     dsl::Diagnostics& diags, std::string_view path_prefix = "$");
+
+}  // namespace merit::engine::cms

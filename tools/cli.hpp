@@ -1,0 +1,40 @@
+// Shared pieces of the merit command line: exit codes, common flags, and a registry through
+// which each command file in tools/commands/ adds its subcommand (so commands live apart).
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "dsl/diagnostic.hpp"
+
+namespace merit::cli {
+
+inline constexpr int kOk = 0, kInvalid = 1, kUsage = 2, kRuntime = 3;
+
+struct Common {
+  bool no_color = false;
+  bool color_stderr() const { return !no_color && isatty(fileno(stderr)); }
+  bool color_stdout() const { return !no_color && isatty(fileno(stdout)); }
+};
+
+// A subcommand: `setup` adds it to the app and returns the action run when it was chosen.
+struct CommandSpec {
+  std::string name;
+  std::function<std::function<int()>(CLI::App& app, const Common& common)> setup;
+};
+
+// Commands in tools/commands/*.cpp register themselves with a static CommandRegistrar.
+std::vector<CommandSpec>& command_registry();
+struct CommandRegistrar {
+  explicit CommandRegistrar(CommandSpec spec) { command_registry().push_back(std::move(spec)); }
+};
+
+void print_diags(const dsl::Diagnostics& diags, const Common& c);
+
+}  // namespace merit::cli
