@@ -416,6 +416,8 @@ template <> struct action<g::negation> : reduce_unary<Op::Neg> {};
 template <> struct action<g::negated> : reduce_unary<Op::Not> {};
 
 // ---- types ----
+thread_local const TypeNames* current_type_names = nullptr;
+
 template <>
 struct action<g::type_name> {
   template <typename Input>
@@ -430,8 +432,15 @@ struct action<g::type_name> {
         b.types.push_back(f());
         return;
       }
+    if (current_type_names)
+      for (const auto& [name, type] : *current_type_names)
+        if (n == name) {
+          b.types.push_back(type);
+          return;
+        }
     throw p::parse_error("unknown type '" + n +
-                             "'\ntypes are bool, number, money, string, symbol, list<T> and {field: T, ...}",
+                             "'\ntypes are bool, number, money, string, symbol, list<T>, {field: T, ...} and the "
+                             "names under 'types:' in policy.yaml",
                          in);
   }
 };
@@ -618,6 +627,9 @@ bool run(const SourcePtr& src, size_t offset, Builder& b, Diagnostics& diags, si
 }
 
 }  // namespace
+
+TypeNamesScope::TypeNamesScope(const TypeNames* names) : previous_(current_type_names) { current_type_names = names; }
+TypeNamesScope::~TypeNamesScope() { current_type_names = previous_; }
 
 RuleFile parse_rule_file(const SourcePtr& source, Diagnostics& diags, const ParseOptions& opts) {
   RuleFile file;

@@ -6,11 +6,30 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "dsl/ast.hpp"
 #include "dsl/diagnostic.hpp"
 
 namespace merit::dsl {
+
+// Named types a policy declares (policy.yaml `types:`), usable wherever a type is written
+// (`def x: Measure`, `fn f(m: Measure)`, inputs and table columns). The loader installs them for
+// the duration of a load with a scope object, so every parse entry point sees them without each
+// call site passing them along. Names are looked up before the built-in type names fail.
+using TypeNames = std::vector<std::pair<std::string, Type>>;
+class TypeNamesScope {
+ public:
+  explicit TypeNamesScope(const TypeNames* names);
+  ~TypeNamesScope();
+  TypeNamesScope(const TypeNamesScope&) = delete;
+  TypeNamesScope& operator=(const TypeNamesScope&) = delete;
+
+ private:
+  const TypeNames* previous_;
+};
 
 struct ParseOptions {
   unsigned max_depth = 200;  // nesting limit for expressions (guards the stack)

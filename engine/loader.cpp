@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -47,7 +48,33 @@ namespace {
 
 const std::vector<std::string> kPolicyKeys = {"name", "year", "extends", "doc", "sources", "arithmetic",
                                               "parameters", "rules", "tables", "inputs", "outputs",
-                                              "remove", "require_citations", "strict_inputs", "submission"};
+                                              "remove", "require_citations", "strict_inputs", "submission", "types"};
+
+// A check declared under `checks:` in a table file (docs/policy-format.md#declared-checks).
+struct TableCheck {
+  enum class Kind { Monotone, Length, References } kind = Kind::Monotone;
+  std::string column;                   // the checked column (a list, or the referring column)
+  std::string direction_from;           // Monotone: a bool column; true means non-increasing
+  std::vector<int64_t> lengths;         // Length: the allowed list sizes
+  std::vector<std::string> tables;      // References: tables whose keys the column must name
+  std::vector<Location> table_where;
+  Location where;                       // the checked column's name, after the kind
+  struct Exemption {
+    std::vector<std::string> key;       // the row's key (or its leading columns)
+    Location where;
+    bool used = false;
+  };
+  std::vector<Exemption> allow;
+};
+
+// The checks of one table file, run when the layer's files have all been read.
+struct DeclaredChecks {
+  std::string table;
+  Location table_where;                 // Parameter::where of the table they belong to
+  YamlDoc doc;
+  std::vector<YAML::Node> rows;         // the rows' nodes, in the order of the table's rows
+  std::vector<TableCheck> checks;
+};
 
 struct Layer {
   Policy& policy;        // merged so far (the base when this layer starts)
@@ -60,6 +87,7 @@ struct Layer {
   // N scans (built on first use, after this layer's removals).
   std::unordered_map<std::string, size_t> param_pos, def_pos, fn_pos;
   bool indexed = false;
+  std::vector<DeclaredChecks> table_checks = {};  // from this layer's table files
   void index() {
     if (indexed) return;
     indexed = true;
@@ -74,6 +102,23 @@ std::optional<YamlDoc> load_yaml(const fs::path& path, Diagnostics& diags, const
   if (!text) return std::nullopt;
   auto src = dsl::Source::from_text(path.string(), std::move(*text));
   return parse_yaml(src, diags);
+}
+
+// `types:` in policy.yaml: Name -> type text. Each may use the names before it.
+void read_type_names(Layer& L, const YamlDoc& doc, const YAML::Node& node) {
+  MapReader m(doc, node, "'types'", {}, L.diags);
+  if (!m.ok()) return;
+  for (const auto& [k, v] : m.pairs()) {
+    const std::string& name = k.Scalar();
+    auto t = read_type(doc, v, L.diags);
+    if (!t) continue;
+    auto it = std::find_if(L.policy.type_names.begin(), L.policy.type_names.end(),
+                           [&](const auto& e) { return e.first == name; });
+    if (it != L.policy.type_names.end())
+      it->second = *t;  // a later layer may redefine a type; the checker sees the new one
+    else
+      L.policy.type_names.emplace_back(name, *t);
+  }
 }
 
 // `submission:` in policy.yaml: categories (name -> {table, as}) and id_prefix_aliases
@@ -212,12 +257,318 @@ void read_parameter_file(Layer& L, const fs::path& path, const Location& from) {
   }
 }
 
+// --- Declared checks of table files (`checks:`; docs/policy-format.md#declared-checks) ---------
+// A table file may declare checks on its rows: `monotone` (a list of numbers in order, reversed
+// where a bool column is true), `length` (allowed list sizes) and `references` (a column's value is
+// a key of other tables). Each may exempt rows under `allow:`, each exemption with a `note:`.
+// Mistakes in a declaration are E206 (E111/E113 for keys); a row that fails is E208, at the row's
+// value, with a note at the check. They run when all of the layer's files have been read, so a
+// referenced table may be listed after the table that refers to it.
+
+bool same_place(const Location& a, const Location& b) { return a.source == b.source && a.span == b.span; }
+
+std::vector<std::string> column_names(const dsl::Type& row) {
+  std::vector<std::string> v;
+  for (const auto& f : row->fields) v.push_back(f.name);
+  return v;
+}
+
+// The column `name` of the row type, reported (E206 at `at`) when it does not exist.
+dsl::Type check_column(const YamlDoc& doc, const YAML::Node& at, const std::string& name, const std::string& table,
+                       const dsl::Type& row, Diagnostics& diags) {
+  int i = dsl::field_index(row, name);
+  if (i >= 0) return row->fields[static_cast<size_t>(i)].type;
+  auto& d = diags.add(Code::BadTable, where(doc, at), fmt::format("the check names '{}', which is not a column of table '{}'", name, table));
+  if (auto s = dsl::did_you_mean(name, column_names(row)); !s.empty())
+    d.help = fmt::format("did you mean '{}'?", s);
+  else
+    d.help = fmt::format("columns: {}", fmt::join(column_names(row), ", "));
+  return nullptr;
+}
+
+bool is_number_list(const dsl::Type& t) {
+  return t->kind == dsl::Kind::List && (dsl::is_numeric(t->elem) || t->elem->kind == dsl::Kind::Never);
+}
+
+// The `checks:` list of a table file with row type `row` and key columns `keys`.
+bool read_checks(const YamlDoc& doc, const YAML::Node& node, const std::string& table, const dsl::Type& row,
+                 const std::vector<std::string>& keys, std::vector<TableCheck>& out, Diagnostics& diags) {
+  if (!node.IsSequence()) {
+    diags.add(Code::YamlWrongType, where(doc, node), "'checks' must be a list of checks",
+              "write each check as '- {monotone: column}', '- {length: column, in: [9, 10]}' or "
+              "'- {references: table, column: column}'");
+    return false;
+  }
+  bool ok = true;
+  for (const auto& e : node) {
+    TableCheck c;
+    std::vector<std::string> kinds;
+    if (e.IsMap())
+      for (auto it = e.begin(); it != e.end(); ++it)
+        if (it->first.IsScalar())
+          for (const char* k : {"monotone", "length", "references"})
+            if (it->first.Scalar() == k) kinds.push_back(k);
+    if (kinds.size() != 1) {
+      diags.add(e.IsMap() ? Code::YamlMissingKey : Code::YamlWrongType, where(doc, e),
+                kinds.empty() ? "a check needs one of 'monotone:', 'length:' or 'references:'"
+                              : fmt::format("a check has one kind, but this one has {}", fmt::join(kinds, " and ")),
+                "write one check per list entry");
+      ok = false;
+      continue;
+    }
+    const std::string kind = kinds[0];
+    std::vector<std::string> allowed = {kind, "allow"};
+    if (kind == "monotone") allowed.push_back("direction_from");
+    if (kind == "length") allowed.push_back("in");
+    if (kind == "references") allowed.push_back("column");
+    MapReader r(doc, e, fmt::format("a '{}' check", kind), allowed, diags);
+    bool good = true;
+    if (kind == "monotone" || kind == "length") {
+      c.kind = kind == "monotone" ? TableCheck::Kind::Monotone : TableCheck::Kind::Length;
+      auto col = r.string(kind, true);
+      if (!col) {
+        ok = false;
+        continue;
+      }
+      c.column = *col;
+      c.where = where(doc, *r.get(kind));
+      dsl::Type t = check_column(doc, *r.get(kind), c.column, table, row, diags);
+      if (t && (kind == "monotone" ? !is_number_list(t) : t->kind != dsl::Kind::List)) {
+        diags.add(Code::BadTable, c.where,
+                  fmt::format("'{}' is {}; a {} check needs a list{}", c.column, dsl::to_string(t), kind,
+                              kind == "monotone" ? " of numbers" : ""));
+        t = nullptr;
+      }
+      good = t != nullptr;
+      if (kind == "monotone") {
+        if (auto dir = r.string("direction_from")) {
+          c.direction_from = *dir;
+          dsl::Type dt = check_column(doc, *r.get("direction_from"), *dir, table, row, diags);
+          if (dt && dt->kind != dsl::Kind::Bool) {
+            diags.add(Code::BadTable, where(doc, *r.get("direction_from")),
+                      fmt::format("'{}' is {}; 'direction_from' names a bool column (true: the list decreases)", *dir,
+                                  dsl::to_string(dt)));
+            dt = nullptr;
+          }
+          good = good && dt != nullptr;
+        }
+      } else if (const YAML::Node* in = r.get("in", true)) {
+        std::vector<YAML::Node> sizes;
+        if (in->IsSequence())
+          for (const auto& x : *in) sizes.push_back(x);
+        else
+          sizes.push_back(*in);
+        for (const auto& x : sizes) {
+          auto n = x.IsScalar() ? dsl::Decimal::parse(x.Scalar()) : std::nullopt;
+          auto v = n ? n->to_int64() : std::nullopt;
+          if (!v || *v < 0) {
+            diags.add(Code::BadLiteral, where(doc, x), "'in' lists the allowed lengths, as whole numbers such as [9, 10]");
+            good = false;
+            continue;
+          }
+          c.lengths.push_back(*v);
+        }
+      } else {
+        good = false;
+      }
+    } else {
+      c.kind = TableCheck::Kind::References;
+      const YAML::Node* refs = r.get("references", true);
+      auto col = r.string("column", true);
+      if (!refs || !col) {
+        ok = false;
+        continue;
+      }
+      c.tables = string_list(doc, *refs, "'references'", diags);
+      if (refs->IsSequence()) {
+        for (const auto& x : *refs)
+          if (x.IsScalar()) c.table_where.push_back(where(doc, x));
+      } else {
+        c.table_where.push_back(where(doc, *refs));
+      }
+      c.tables.resize(std::min(c.tables.size(), c.table_where.size()));
+      c.column = *col;
+      c.where = where(doc, *r.get("column"));
+      dsl::Type t = check_column(doc, *r.get("column"), c.column, table, row, diags);
+      if (t && t->kind != dsl::Kind::String && t->kind != dsl::Kind::Symbol && t->kind != dsl::Kind::Number) {
+        diags.add(Code::BadTable, c.where,
+                  fmt::format("'{}' is {}; a references check needs a string, symbol or number column", c.column,
+                              dsl::to_string(t)));
+        t = nullptr;
+      }
+      good = t != nullptr && !c.tables.empty();
+    }
+    if (const YAML::Node* allow = r.get("allow")) {
+      if (!allow->IsSequence()) {
+        diags.add(Code::YamlWrongType, where(doc, *allow), "'allow' must be a list of exemptions",
+                  "write '- {key: [...], note: \"why this row is exempt\"}'");
+        good = false;
+      } else {
+        for (const auto& x : *allow) {
+          MapReader ar(doc, x, "an exemption", {"key", "note"}, diags);
+          if (!ar.ok()) {
+            good = false;
+            continue;
+          }
+          const YAML::Node* k = ar.get("key", true);
+          auto note = ar.string("note", true);
+          if (!k || !note) {
+            good = false;
+            continue;
+          }
+          TableCheck::Exemption ex;
+          ex.key = string_list(doc, *k, "'key'", diags);
+          ex.where = where(doc, *k);
+          if (ex.key.empty() || ex.key.size() > keys.size()) {
+            diags.add(Code::BadTable, ex.where,
+                      fmt::format("table '{}' has {} key column{} ({}), but this exemption's key has {} value{}", table,
+                                  keys.size(), keys.size() == 1 ? "" : "s", fmt::join(keys, ", "), ex.key.size(),
+                                  ex.key.size() == 1 ? "" : "s"),
+                      "write the row's key, or its first key values to exempt every row that starts with them");
+            good = false;
+            continue;
+          }
+          c.allow.push_back(std::move(ex));
+        }
+      }
+    }
+    if (good)
+      out.push_back(std::move(c));
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+const Datum* record_field(const Datum& record, std::string_view name) {
+  auto it = std::lower_bound(record.names.begin(), record.names.end(), name);
+  if (it == record.names.end() || *it != name) return nullptr;
+  return &record.items[static_cast<size_t>(it - record.names.begin())];
+}
+
+// A key value as an exemption writes it: the text of strings and symbols, numbers without trailing zeros.
+std::string key_text(const Datum& d) {
+  switch (d.kind) {
+    case Datum::Kind::String:
+    case Datum::Kind::Symbol: return d.text;
+    case Datum::Kind::Number:
+    case Datum::Kind::Money: return d.number.normalized().to_string();
+    default: return to_string(d);
+  }
+}
+
+void run_checks(Layer& L, DeclaredChecks& dc) {
+  const Parameter* p = L.policy.find_parameter(dc.table);
+  // Only the table these checks were declared with (not one that an error kept from replacing).
+  if (!p || !same_place(p->where, dc.table_where) || p->value.kind != Datum::Kind::Table ||
+      p->value.items.size() != dc.rows.size())
+    return;
+  const Datum& table = p->value;
+  const std::vector<std::string>& keys = table.names;
+  for (TableCheck& c : dc.checks) {
+    // References: the keys of the named tables.
+    std::unordered_set<std::string> known;
+    std::vector<std::string> known_list;
+    if (c.kind == TableCheck::Kind::References) {
+      bool ok = true;
+      for (size_t i = 0; i < c.tables.size(); ++i) {
+        const Parameter* t = L.policy.find_parameter(c.tables[i]);
+        if (!t || t->value.kind != Datum::Kind::Table || t->value.names.size() != 1) {
+          auto& d = L.diags.add(Code::BadTable, c.table_where[i],
+                                !t ? fmt::format("the check refers to table '{}', which the policy does not define", c.tables[i])
+                                   : fmt::format("the check refers to '{}', which is not a table with one key column", c.tables[i]));
+          std::vector<std::string> tables;
+          for (const auto& x : L.policy.parameters)
+            if (x.value.kind == Datum::Kind::Table) tables.push_back(x.name);
+          if (auto s = dsl::did_you_mean(c.tables[i], tables); !t && !s.empty()) d.help = fmt::format("did you mean '{}'?", s);
+          else d.help = "a references check names tables with a single key column, listed in policy.yaml";
+          ok = false;
+          continue;
+        }
+        for (const Datum& row : t->value.items)
+          if (const Datum* k = record_field(row, t->value.names[0])) {
+            if (known.insert(key_text(*k)).second) known_list.push_back(key_text(*k));
+          }
+      }
+      if (!ok) continue;
+    }
+    for (size_t i = 0; i < table.items.size(); ++i) {
+      const Datum& row = table.items[i];
+      std::vector<std::string> key;
+      std::vector<std::string> key_shown;
+      for (const auto& k : keys)
+        if (const Datum* f = record_field(row, k)) {
+          key.push_back(key_text(*f));
+          key_shown.push_back(to_string(*f));
+        }
+      auto exempt = std::find_if(c.allow.begin(), c.allow.end(), [&](const TableCheck::Exemption& ex) {
+        return ex.key.size() <= key.size() && std::equal(ex.key.begin(), ex.key.end(), key.begin());
+      });
+      if (exempt != c.allow.end()) {
+        exempt->used = true;
+        continue;
+      }
+      const Datum* value = record_field(row, c.column);
+      if (!value) continue;
+      std::string problem, help;
+      if (c.kind == TableCheck::Kind::Monotone) {
+        const Datum* dir = c.direction_from.empty() ? nullptr : record_field(row, c.direction_from);
+        bool down = dir && dir->flag;
+        for (size_t k = 1; k < value->items.size() && problem.empty(); ++k) {
+          int cmp = compare(value->items[k].number, value->items[k - 1].number);
+          if (down ? cmp > 0 : cmp < 0)
+            problem = fmt::format("'{}' must not {}{}, but {}[{}] = {} is {} than {}[{}] = {}", c.column,
+                                  down ? "increase" : "decrease",
+                                  dir ? fmt::format(" ('{}' is {})", c.direction_from, down ? "true" : "false") : "",
+                                  c.column, k, to_string(value->items[k]), down ? "more" : "less", c.column, k - 1,
+                                  to_string(value->items[k - 1]));
+        }
+        help = "correct the row; if its source publishes it this way, exempt it";
+      } else if (c.kind == TableCheck::Kind::Length) {
+        auto n = static_cast<int64_t>(value->items.size());
+        if (std::find(c.lengths.begin(), c.lengths.end(), n) == c.lengths.end()) {
+          std::vector<std::string> allowed;
+          for (auto x : c.lengths) allowed.push_back(std::to_string(x));
+          problem = fmt::format("'{}' has {} value{}; the check allows {}", c.column, n, n == 1 ? "" : "s",
+                                allowed.size() == 1 ? allowed[0]
+                                                    : fmt::format("{} or {}", fmt::join(allowed.begin(), allowed.end() - 1, ", "),
+                                                                  allowed.back()));
+        }
+        help = "correct the row; if its source publishes it this way, exempt it";
+      } else if (!known.count(key_text(*value))) {
+        problem = fmt::format("'{}' is {}, which is not a key of {}", c.column, to_string(*value), fmt::join(c.tables, " or "));
+        if (auto s = dsl::did_you_mean(key_text(*value), known_list); !s.empty())
+          help = fmt::format("did you mean \"{}\"? Otherwise add the row to {}, or exempt it", s, c.tables[0]);
+        else
+          help = fmt::format("add the row to {}, or exempt it", c.tables[0]);
+      }
+      if (problem.empty()) continue;
+      const YAML::Node& node = dc.rows[i];
+      Location at = node.IsMap() && node[c.column] ? where(dc.doc, node[c.column]) : where(dc.doc, node);
+      auto& d = L.diags.add(Code::TableCheckFailed, at,
+                            fmt::format("table '{}', row [{}]: {}", dc.table, fmt::join(key_shown, ", "), problem));
+      d.help = fmt::format("{}: add {{key: [{}], note: \"why\"}} under the check's 'allow:'", help, fmt::join(key_shown, ", "));
+      d.notes.push_back({c.where, "the check is declared here"});
+    }
+    for (const auto& ex : c.allow)
+      if (!ex.used)
+        L.diags.add(Code::TableCheckFailed, ex.where,
+                    fmt::format("the exemption [{}] matches no row of table '{}'", fmt::join(ex.key, ", "), dc.table),
+                    "remove the exemption, or correct its key");
+  }
+}
+
+void run_table_checks(Layer& L) {
+  for (auto& dc : L.table_checks) run_checks(L, dc);
+  L.table_checks.clear();
+}
+
 // A data file holding one reference table (measures, benchmarks...).
 void read_table_file(Layer& L, const fs::path& path, const Location& from) {
   auto doc = load_yaml(path, L.diags, from);
   if (!doc) return;
   MapReader r(*doc, doc->root, path.filename().string(),
-              {"table", "doc", "cite", "note", "source", "override", "key", "columns", "rows"}, L.diags);
+              {"table", "doc", "cite", "note", "source", "override", "key", "columns", "rows", "checks"}, L.diags);
   if (!r.ok()) return;
   Parameter p;
   auto name = r.string("table", true);
@@ -240,7 +591,12 @@ void read_table_file(Layer& L, const fs::path& path, const Location& from) {
   if (!d) return;
   p.value = std::move(*d);
   p.type = ty;
+  DeclaredChecks dc{p.name, p.where, *doc, {}, {}};
+  if (const YAML::Node* c = r.get("checks")) read_checks(*doc, *c, p.name, ty->elem, ty->keys, dc.checks, L.diags);
   put_parameter(L, std::move(p), is_override);
+  if (dc.checks.empty()) return;
+  for (const auto& row : *r.get("rows")) dc.rows.push_back(row);
+  L.table_checks.push_back(std::move(dc));
 }
 
 template <typename T>
@@ -482,6 +838,9 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
   }
   if (const YAML::Node* a = r.get("arithmetic")) read_arithmetic(L, *doc, *a);
   if (const YAML::Node* s = r.get("submission")) read_submission_format(L, *doc, *s);
+  // Named types first: inputs, parameters, tables and rules below may use them.
+  dsl::TypeNamesScope type_scope(&policy.type_names);
+  if (const YAML::Node* t = r.get("types")) read_type_names(L, *doc, *t);
   if (const YAML::Node* rm = r.get("remove")) read_removals(L, *doc, *rm);
   if (const YAML::Node* in = r.get("inputs")) read_inputs(L, *doc, *in);
 
@@ -497,6 +856,7 @@ Policy load_layer(const fs::path& dir, Diagnostics& diags, const LoadOptions& op
   };
   files("parameters", read_parameter_file);
   files("tables", read_table_file);
+  run_table_checks(L);  // after every table of the layer: a references check may name a later one
   files("rules", read_rule_file);
 
   if (const YAML::Node* o = r.get("outputs")) {

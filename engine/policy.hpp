@@ -7,6 +7,7 @@
 
 #include "dsl/ast.hpp"
 #include "dsl/decimal.hpp"
+#include "dsl/parser.hpp"
 #include "dsl/source.hpp"
 #include "dsl/types.hpp"
 
@@ -93,6 +94,7 @@ struct Policy {
   dsl::Location outputs_where;
   std::vector<dsl::Location> output_where;  // per entry of `outputs`
   SubmissionFormat submission;
+  dsl::TypeNames type_names;  // policy.yaml `types:` (inherited, extended by each layer)
   bool require_citations = true;
   bool strict_inputs = true;
 

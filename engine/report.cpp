@@ -93,6 +93,8 @@ std::string value_text(const Program& p, const Outcome& o, int d) {
 
 }  // namespace
 
+std::string render_value_json(const Value& v, const dsl::Type& type) { return value_json(v, type).dump(); }
+
 std::string json_number(const dsl::Decimal& d) { return decimal_json(d).dump(); }
 
 dsl::Diagnostics eval_diagnostics(const Program& p, const Outcome& o) {

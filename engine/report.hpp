@@ -27,6 +27,9 @@ dsl::Diagnostics eval_diagnostics(const Program& p, const Outcome& o);
 // Graphviz DOT of the dependency graph (all definitions, or what `rules` need).
 std::string render_dot(const Program& p, const std::vector<int>& rules);
 
+// One value as JSON text (records with field names from `type`), as render_json writes it.
+std::string render_value_json(const Value& v, const dsl::Type& type);
+
 // An exact decimal as JSON text: a JSON number (never rounded through a double).
 std::string json_number(const dsl::Decimal& d);
 

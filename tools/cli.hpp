@@ -37,4 +37,8 @@ struct CommandRegistrar {
 
 void print_diags(const dsl::Diagnostics& diags, const Common& c);
 
+// `merit explain <case.yaml> [RULE...]` (tools/commands/score.cpp).
+int explain_case(const std::string& target, const std::vector<std::string>& rules, const std::string& policy,
+                 const Common& common);
+
 }  // namespace merit::cli

@@ -197,12 +197,14 @@ int main(int argc, char** argv) {
       "  merit eval policies/examples/tutorial input.json --format json");
 
   EvalArgs xa;
+  std::vector<std::string> explain_args;
+  std::string explain_policy;
   auto* explain = app.add_subcommand("explain", "Why each rule has its value: a tree of what it read");
-  explain->add_option("policy-dir", xa.dir, "Policy directory")->required();
-  explain->add_option("input", xa.input, "Input document")->required();
-  explain->add_option("--rule", xa.rules, "Rule to explain (repeatable); default: the outputs");
-  explain->footer("Example:\n  merit explain policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml "
-                  "--rule final.score");
+  explain->add_option("args", explain_args, "CASE.yaml [RULE...], or POLICY-DIR INPUT")->required();
+  explain->add_option("--rule", xa.rules, "Rule to explain (repeatable); default: the outputs (a case: final.score)");
+  explain->add_option("--policy", explain_policy, "Policy directory for a case (instead of its year's)");
+  explain->footer("Examples:\n  merit explain policies/2018/examples/clinic.yaml quality.percent\n"
+                  "  merit explain policies/examples/tutorial policies/examples/tutorial/inputs/clinic.yaml --rule final.score");
 
   std::vector<std::string> graph_rules;
   auto* graph = app.add_subcommand("graph", "Print the dependency graph in Graphviz DOT");
@@ -234,7 +236,23 @@ int main(int argc, char** argv) {
   try {
     if (*check) return cmd_check(dir, stop_after, common);
     if (*eval) return cmd_eval(ea, common, false);
-    if (*explain) return cmd_eval(xa, common, true);
+    if (*explain) {
+      // A policy directory then an input, or a case file then rule names.
+      std::error_code ec;
+      if (fs::is_directory(explain_args[0], ec)) {
+        if (explain_args.size() < 2) {
+          std::cerr << "merit explain: give the input document after the policy directory\n";
+          return kUsage;
+        }
+        xa.dir = explain_args[0];
+        xa.input = explain_args[1];
+        xa.rules.insert(xa.rules.end(), explain_args.begin() + 2, explain_args.end());
+        return cmd_eval(xa, common, true);
+      }
+      std::vector<std::string> rules(explain_args.begin() + 1, explain_args.end());
+      rules.insert(rules.end(), xa.rules.begin(), xa.rules.end());
+      return cli::explain_case(explain_args[0], rules, explain_policy, common);
+    }
     if (*graph) return cmd_graph(dir, graph_rules, common);
     if (*dump) return cmd_dump(dir, what, common);
     for (auto& [sub, action] : more)
