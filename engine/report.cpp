@@ -159,6 +159,7 @@ std::string render_trace_json(const Program& p, const Outcome& o) {
     for (int r : s.parameters_read) {
       const auto& pp = p.parameters()[r];
       params.push_back({{"name", pp.name}, {"value", value_json(p.constants()[pp.constant], pp.type)}, {"citations", pp.citations}});
+      if (!pp.note.empty()) params.back()["note"] = pp.note;
     }
     j["parameters"] = params;
     json inputs = json::array();
@@ -174,6 +175,16 @@ std::string render_trace_json(const Program& p, const Outcome& o) {
   return steps.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Long values (a whole submission, a list of scored measures) are cut in the tree so that it
+// stays readable; `merit eval --format json` and `merit score --format json` show them whole.
+std::string clip(std::string text) {
+  constexpr size_t kMax = 240;
+  if (text.size() <= kMax) return text;
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  return fmt::format("{} … ({} more characters)", text.substr(0, cut), text.size() - cut);
+}
+
 std::string render_explanation(const Program& p, const Outcome& o, const std::vector<int>& rules) {
   std::vector<const TraceStep*> step_of(p.definitions().size(), nullptr);
   for (const auto& s : o.trace.steps) step_of[s.definition] = &s;
@@ -187,7 +198,7 @@ std::string render_explanation(const Program& p, const Outcome& o, const std::ve
     const auto& def = p.definitions()[d];
     std::string branch = root ? "" : (last ? "└─ " : "├─ ");
     bool again = printed.count(d) > 0;
-    out += fmt::format("{}{}{} = {}{}{}\n", prefix, branch, def.name, value_text(p, o, d), cite(def.citations),
+    out += fmt::format("{}{}{} = {}{}{}\n", prefix, branch, def.name, clip(value_text(p, o, d)), cite(def.citations),
                        again ? "  (see above)" : "");
     if (again) return;
     printed.insert(d);
@@ -206,13 +217,16 @@ std::string render_explanation(const Program& p, const Outcome& o, const std::ve
       bool is_last = ++k == n;
       const Value& v = o.input.items[fi];
       out += fmt::format("{}{}input {} = {}\n", child_prefix, is_last ? "└─ " : "├─ ", f.name,
-                         v.is_missing() ? "missing" : to_string(v, f.type));
+                         v.is_missing() ? "missing" : clip(to_string(v, f.type)));
     }
     for (int pi : s->parameters_read) {
       const auto& pp = p.parameters()[pi];
       bool is_last = ++k == n;
       out += fmt::format("{}{}param {} = {}{}\n", child_prefix, is_last ? "└─ " : "├─ ", pp.name,
-                         to_string(p.constants()[pp.constant], pp.type), cite(pp.citations));
+                         clip(to_string(p.constants()[pp.constant], pp.type)), cite(pp.citations));
+      // The doubt behind a number ([U] marks) is shown next to it.
+      if (!pp.note.empty())
+        out += fmt::format("{}{}   note: {}\n", child_prefix, is_last ? "   " : "│  ", pp.note);
     }
     for (int r : s->definitions_read) node(r, child_prefix, ++k == n, false);
   };
