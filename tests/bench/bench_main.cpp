@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/cms/case_file.hpp"
+#include "engine/cms/import.hpp"
 #include "engine/compiler.hpp"
 #include "engine/input.hpp"
 #include "engine/interpreter.hpp"
@@ -154,6 +156,80 @@ double eval_ns(const engine::Program& prog, const std::string& input_json, long 
   return runs[runs.size() / 2];
 }
 
+// The 2018 program on its bundled example: compile the year (bundled excerpt, and CMS's full
+// tables when ../shared/cms/2018 is beside the repository), then score the example case.
+void bench_2018(int reps, bool quick) {
+  fs::path src = MERIT_SOURCE_DIR;
+  fs::path year = src / "policies" / "2018";
+  fs::path example = year / "examples" / "clinic.yaml";
+  if (!fs::exists(year / "policy.yaml") || !fs::exists(example)) return;
+  std::vector<std::pair<std::string, fs::path>> policies = {{"bundled excerpt", year}};
+  fs::path cms = src / ".." / "shared" / "cms" / "2018";
+  fs::path full = temp_dir("cms2018");
+  if (fs::exists(cms / "benchmarks.json")) {
+    dsl::Diagnostics diags;
+    engine::cms::ImportOptions opts;
+    opts.year = 2018;
+    opts.override_tables = true;
+    opts.extends = fs::absolute(year).string();
+    if (engine::cms::import_cms(cms / "measures-data.json", cms / "benchmarks.json", opts, full, diags))
+      policies.emplace_back("full CMS tables", full);
+    else
+      fmt::print(stderr, "{}", diags.render());
+  }
+  for (const auto& [label, dir] : policies) {
+    std::shared_ptr<const engine::Program> prog;
+    engine::Policy policy;
+    Stats s = measure(reps, [&] {
+      dsl::Diagnostics diags;
+      auto cp = engine::compile_policy(dir, diags);
+      if (!cp.program) {
+        fmt::print(stderr, "{}", diags.render());
+        std::exit(1);
+      }
+      prog = cp.program;
+      policy = std::move(cp.policy);
+    });
+    fmt::print("2018     compile, {:16} best {:8.2f} ms, median {:8.2f} ms ({} definitions, {} instructions)\n", label,
+               s.best / 1000, s.median / 1000, prog->definitions().size(), prog->code().size());
+
+    dsl::Diagnostics diags;
+    engine::cms::PolicyRoots roots{src / "policies"};
+    auto c = engine::cms::read_case(example, roots, diags);
+    engine::Evaluator ev(*prog);
+    engine::Value input;
+    if (!c || !engine::cms::bind_case(*c, policy, *prog, ev.arena(), input, diags)) {
+      fmt::print(stderr, "{}", diags.render());
+      std::exit(1);
+    }
+    const std::vector<int>& order = prog->order();
+    long n = quick ? 2000 : 20000;
+    auto per_case = [&](auto&& body) {
+      for (int i = 0; i < 200; ++i) body();
+      std::vector<double> runs;
+      for (int r = 0; r < 5; ++r) {
+        auto a = Clock::now();
+        for (long i = 0; i < n; ++i) body();
+        runs.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count() / static_cast<double>(n));
+      }
+      std::sort(runs.begin(), runs.end());
+      return runs[runs.size() / 2];
+    };
+    double eval_us = per_case([&] {
+      if (!ev.evaluate_order(input, order, false).ok()) std::exit(2);
+    });
+    double bind_us = per_case([&] {
+      ev.arena().reset();
+      dsl::Diagnostics d;
+      if (!engine::cms::bind_case(*c, policy, *prog, ev.arena(), input, d)) std::exit(3);
+      if (!ev.evaluate_order(input, order, false).ok()) std::exit(2);
+    });
+    fmt::print("2018     score the example, {:16} {:7.2f} us evaluate, {:7.2f} us submission + profile -> inputs + evaluate\n",
+               label, eval_us, bind_us);
+  }
+  fs::remove_all(full);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -218,5 +294,6 @@ int main(int argc, char** argv) {
     fmt::print("eval     {:5} mixed rules:  {:8.0f} ns per input ({} instructions)\n", 200, ns, prog->code().size());
     fs::remove_all(dir);
   }
+  bench_2018(quick ? 3 : 10, quick);
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "dsl/parser.hpp"
+#include "engine/loader.hpp"
 #include "support/test_files.hpp"
 
 namespace {
@@ -83,6 +84,25 @@ TEST_CASE("every merit example in the docs parses as a rule file", "[docs]") {
       CHECK(!diags.has_errors());
       // A rule file: definitions or functions, optionally after a module line.
       CHECK(parsed.definitions.size() + parsed.functions.size() > 0);
+    }
+  }
+}
+
+// Each program year's page names every parameter, table, definition and function of that
+// year's policy, so an analyst can find where each rule lives (docs/years/<year>.md).
+TEST_CASE("every name of a year's policy appears on its docs/years page", "[docs]") {
+  for (const char* year : {"2018"}) {
+    merit::dsl::Diagnostics diags;
+    auto policy = merit::engine::load_policy(merit::test::source_path(std::string("policies/") + year), diags);
+    REQUIRE_FALSE(diags.has_errors());
+    std::string page = merit::test::read_text(merit::test::source_path(std::string("docs/years/") + year + ".md"));
+    std::vector<std::string> names;
+    for (const auto& p : policy.parameters) names.push_back(p.name);
+    for (const auto& d : policy.definitions) names.push_back(d->qualified());
+    for (const auto& f : policy.functions) names.push_back(f->qualified());
+    for (const auto& n : names) {
+      INFO("docs/years/" << year << ".md does not mention `" << n << "`");
+      CHECK(page.find("`" + n + "`") != std::string::npos);
     }
   }
 }
