@@ -18,10 +18,11 @@ struct ImportOptions {
   bool override_tables = false;             // write `override: true` (for an overlay that extends the year's policy)
   std::string extends;                      // when set, also write policy.yaml extending this policy directory
   std::string source_note;                  // appended to each file's `source:` (e.g. a commit or snapshot)
+  bool json = false;                        // write JSON table files (fast to load; no `checks:` block)
 };
 
-// The file names written into the output directory, in a fixed order.
-std::vector<std::string> import_file_names();
+// The file names written into the output directory, in a fixed order (.yaml, or .json).
+std::vector<std::string> import_file_names(bool json = false);
 
 // Reads, checks (C900–C905) and writes. Returns false, writing nothing, if any error was found.
 bool import_cms(const std::filesystem::path& measures_json, const std::filesystem::path& benchmarks_json,

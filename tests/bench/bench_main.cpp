@@ -171,6 +171,7 @@ void bench_2018(int reps, bool quick) {
     engine::cms::ImportOptions opts;
     opts.year = 2018;
     opts.override_tables = true;
+    opts.json = true;  // the fast format for CMS's full tables
     opts.extends = fs::absolute(year).string();
     if (engine::cms::import_cms(cms / "measures-data.json", cms / "benchmarks.json", opts, full, diags))
       policies.emplace_back("full CMS tables", full);

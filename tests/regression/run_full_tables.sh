@@ -8,5 +8,5 @@ merit=$1 src=$2 out=$3/cms-$4 year=$4
 cms=$src/../shared/cms/$year
 rm -rf "$out"
 "$merit" import-cms "$year" "$cms/measures-data.json" "$cms/benchmarks.json" -o "$out" \
-  --override --extends "$src/policies/$year" 2>"$out.import.log" || { cat "$out.import.log"; exit 1; }
+  --override --extends "$src/policies/$year" --format json 2>"$out.import.log" || { cat "$out.import.log"; exit 1; }
 "$merit" test --policy "$out" "$src/tests/regression/$year"

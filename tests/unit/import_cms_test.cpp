@@ -79,10 +79,10 @@ struct Loaded {
   }
 };
 
-std::unique_ptr<Loaded> load_tables(const fs::path& tables_dir) {
+std::unique_ptr<Loaded> load_tables(const fs::path& tables_dir, bool json = false) {
   test::TempPolicy* t = new test::TempPolicy();  // kept for the process: the loaded sources name it
   std::string list;
-  for (const auto& f : engine::cms::import_file_names()) list += fmt::format("  - {}\n", (tables_dir / f).string());
+  for (const auto& f : engine::cms::import_file_names(json)) list += fmt::format("  - {}\n", (tables_dir / f).string());
   t->file("policy.yaml", "name: p\nrequire_citations: false\ntables:\n" + list + "rules: [r.merit]\n")
       .file("r.merit", "module m\ndef n = 1\n");
   auto l = std::make_unique<Loaded>();
@@ -685,6 +685,23 @@ TEST_CASE("import-cms imports the real 2017, 2018 and 2019 files, which then loa
       CHECK(l->rows("ia.activities") == y.ia);
       CHECK(l->rows("aci.measures") == y.aci);
       CHECK(l->rows("cost.measures") == y.cost);
+
+      // The JSON table files hold exactly the same tables (values, types, keys, citations).
+      o.json = true;
+      dsl::Diagnostics jdiags;
+      REQUIRE(engine::cms::import_cms(dir / "measures-data.json", dir / "benchmarks.json", o, t.path("json"), jdiags));
+      auto j = load_tables(t.path("json"), true);
+      INFO(j->rendered);
+      CHECK(!j->diags.has_errors());
+      for (const char* table : {"quality.measures", "quality.benchmarks", "ia.activities", "aci.measures", "cost.measures"}) {
+        INFO("table " << table);
+        const engine::Parameter* a = l->policy.find_parameter(table);
+        const engine::Parameter* b = j->policy.find_parameter(table);
+        REQUIRE((a && b));
+        CHECK(a->value == b->value);
+        CHECK(dsl::to_string(a->type) == dsl::to_string(b->type));
+        CHECK(a->citations == b->citations);
+      }
     }
   }
 }
@@ -721,5 +738,33 @@ TEST_CASE("the bundled 2018 excerpt loads and matches its regeneration command",
   for (const auto& f : engine::cms::import_file_names()) {
     INFO(f);
     CHECK(test::read_text(t.path("out/" + f)) == test::read_text(data / f));
+  }
+}
+
+TEST_CASE("a JSON table file's mistakes name the JSON path", "[import][json]") {
+  test::TempPolicy t;
+  t.file("policy.yaml", "name: p\nrequire_citations: false\ntables: [t.json]\nrules: [r.merit]\n")
+      .file("r.merit", "module m\ndef n = 1\n");
+  SECTION("a cell of the wrong type") {
+    t.file("t.json", R"({"table": "t", "key": ["id"], "columns": {"id": "string", "x": "number"},
+                         "rows": [{"id": "a", "x": 1.5}, {"id": "b", "x": "2"}]})");
+    dsl::Diagnostics diags;
+    engine::load_policy(t.dir(), diags);
+    CHECK(diags.render(false).find("error[E206]: $.rows[1].x: expected a number") != std::string::npos);
+  }
+  SECTION("two rows with one key") {
+    t.file("t.json", R"({"table": "t", "key": ["id"], "columns": {"id": "string"}, "rows": [{"id": "a"}, {"id": "a"}]})");
+    dsl::Diagnostics diags;
+    engine::load_policy(t.dir(), diags);
+    CHECK(diags.render(false).find("$.rows[1]: two rows have the same key") != std::string::npos);
+  }
+  SECTION("a good table loads with exact numbers") {
+    t.file("t.json", R"({"table": "t", "key": ["id"], "columns": {"id": "string", "x": "list<number>"},
+                         "rows": [{"id": "a", "x": [0.1, 100]}]})");
+    dsl::Diagnostics diags;
+    auto policy = engine::load_policy(t.dir(), diags);
+    INFO(diags.render(false));
+    REQUIRE(!diags.has_errors());
+    CHECK(engine::to_string(policy.find_parameter("t")->value.items[0].items[1]) == "[0.1, 100]");
   }
 }
