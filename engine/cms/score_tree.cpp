@@ -10,7 +10,7 @@
 // such node, so the renderer never guesses a number.
 namespace merit::engine::cms {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the order CMS writes them (name, title, detail, value, ...)
 
 namespace {
 
