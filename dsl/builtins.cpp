@@ -132,6 +132,16 @@ BuiltinTyping type_builtin(Builtin id, const std::vector<Type>& a, bool has_lamb
       if (a[0]->kind == Kind::List && !unify(elem(0), a[1]))
         return fail(1, fmt::format("the list holds {} but the value is {}", to_string(elem(0)), to_string(a[1])));
       return ok(id == Builtin::Contains ? types::boolean() : types::number());
+    case Builtin::Concat: {
+      Type t = a[0];
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!is_list(a[i])) return fail(static_cast<int>(i), want("a list", a[i]));
+        auto u = unify(t, a[i]);
+        if (!u) return fail(static_cast<int>(i), fmt::format("cannot join {} with {}", to_string(t), to_string(a[i])));
+        t = *u;
+      }
+      return ok(t);
+    }
     case Builtin::Rows:
       if (a[0]->kind != Kind::Table && !err(a[0])) return fail(0, want("a table", a[0]));
       return ok(err(a[0]) ? types::error() : types::list(a[0]->elem));

@@ -82,6 +82,17 @@ std::optional<Type> unify(const Type& a, const Type& b) {
     if (!e) return std::nullopt;
     return types::list(*e);
   }
+  // Records unify field by field, so that `{xs: []}` and `{xs: [1]}` meet at {xs: list<number>}.
+  if (a->kind == Kind::Record && b->kind == Kind::Record && a->fields.size() == b->fields.size()) {
+    std::vector<Field> fields;
+    for (size_t i = 0; i < a->fields.size(); ++i) {
+      if (a->fields[i].name != b->fields[i].name) return std::nullopt;
+      auto f = unify(a->fields[i].type, b->fields[i].type);
+      if (!f) return std::nullopt;
+      fields.push_back({a->fields[i].name, *f});
+    }
+    return types::record(std::move(fields));
+  }
   if (assignable(a, b)) return a;
   return std::nullopt;
 }

@@ -286,6 +286,16 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
                                                                                   : Value::num(Decimal::from_int(found));
               break;
             }
+            case dsl::Builtin::Concat: {
+              size_t n = 0;
+              for (uint32_t i = 0; i < argc; ++i) n += args[i].size;
+              Value* items = arena_.values(n);
+              size_t at = 0;
+              for (uint32_t i = 0; i < argc; ++i)
+                for (uint32_t j = 0; j < args[i].size; ++j) items[at++] = args[i].items[j];
+              result = Value::list(items, static_cast<uint32_t>(n));
+              break;
+            }
             case dsl::Builtin::Rows:
               result = Value::list(args[0].table->rows.data(), static_cast<uint32_t>(args[0].table->rows.size()));
               break;

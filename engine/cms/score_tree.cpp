@@ -213,7 +213,8 @@ std::string render_score_json(const Program& program, const Outcome& outcome, co
         {"basePercent", shown(v.get("payment.base_adjustment"))},
         {"exceptionalPercent", shown(v.get("payment.exceptional_adjustment"))},
         {"scalingFactor", v.get("payment.scaling_factor")},
-        {"exceptionalFactor", v.get("payment.exceptional_factor")}}},
+        {"exceptionalFactor", v.get("payment.exceptional_factor")},
+        {"factorsSource", v.get("payment.factors_source")}}},
       {"warnings", json::array()},
       {"errors", json::array()}};
   for (const auto& e : outcome.errors)
@@ -258,6 +259,8 @@ std::string render_score_text(const Program& program, const Outcome& outcome, co
   out += fmt::format("\nPayment adjustment (payment year 2020): {}%  (base {}% x scaling factor {}, exceptional {}% x {})\n",
                      num("payment.adjustment", 4), num("payment.base_adjustment", 4), num("payment.scaling_factor"),
                      num("payment.exceptional_adjustment", 4), num("payment.exceptional_factor"));
+  if (json src = v.get("payment.factors_source"); src.is_string() && src.get<std::string>() != "profile")
+    out += fmt::format("  scaling factors: {}\n", src.get<std::string>());
 
   json best = v.get("quality.best");
   if (best.is_array() && !best.empty()) {

@@ -243,6 +243,10 @@ int main(int argc, char** argv) {
                prog->definitions().size(), prog->code().size());
     return 0;
   }
+  if (argc > 1 && std::string(argv[1]) == "--2018") {  // only the 2018 program (also for perf/callgrind)
+    bench_2018(3, false);
+    return 0;
+  }
   if (argc > 1 && std::string(argv[1]) == "--profile-compile") {  // for valgrind --tool=callgrind
     fs::path dir = temp_dir("profile-compile");
     write_policy(dir, 1000);

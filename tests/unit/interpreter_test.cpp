@@ -149,6 +149,8 @@ TEST_CASE("interpreter: collections", "[interpreter]") {
   CHECK(v("index_of(map(input.ms, m => m.id), \"z\")") == "-1");
   CHECK(v("find_index(input.ms, m => m.pts == 9)") == "1");
   CHECK(v("contains(map(input.ms, m => m.id), \"d\")") == "true");
+  CHECK(v("concat(map(input.ms, m => m.id), [\"x\"], [])") == "[\"a\", \"b\", \"c\", \"d\", \"x\"]");
+  CHECK(v("count(concat(input.ms, take(input.ms, 2)))") == "6");
   CHECK(v("input.ms[2].id") == "\"c\"");
   CHECK(v("min(3, 1, 2)") == "1");
   CHECK(v("max($1, $3)") == "$3");
