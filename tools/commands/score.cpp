@@ -99,6 +99,12 @@ int emit(const std::string& text, const std::string& output) {
 
 int run_score(const ScoreArgs& a, const Common& common) {
   auto roots = policy_roots(a.policies);
+  std::error_code ec;
+  for (const auto& f : {a.target, a.profile})
+    if (!f.empty() && !fs::is_regular_file(f, ec)) {
+      std::cerr << fmt::format("merit: cannot read '{}'\n", f);
+      return kUsage;
+    }
   dsl::Diagnostics diags;
   std::optional<engine::cms::CaseFile> c;
   if (!a.profile.empty()) {
@@ -122,7 +128,7 @@ int run_score(const ScoreArgs& a, const Common& common) {
   }
   PolicyCache cache(common);
   const engine::CompiledPolicy* cp = cache.get(dir);
-  if (!cp) return kInvalid;
+  if (!cp) return fs::exists(dir / "policy.yaml", ec) ? kInvalid : kUsage;  // a broken policy, or an unknown year
   engine::Evaluator ev(*cp->program);
   engine::Value input;
   if (!engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags)) {
@@ -290,6 +296,11 @@ struct ExplainArgs {
 
 int run_explain_case(const ExplainArgs& a, const Common& common) {
   auto roots = policy_roots(a.policies);
+  std::error_code ec;
+  if (!fs::is_regular_file(a.target, ec)) {
+    std::cerr << fmt::format("merit: cannot read '{}' (give a case file, or a policy directory and an input)\n", a.target);
+    return kUsage;
+  }
   dsl::Diagnostics diags;
   auto c = engine::cms::read_case(a.target, roots, diags);
   if (!c) {
