@@ -136,7 +136,7 @@ std::optional<CaseFile> case_from_files(const fs::path& submission, const fs::pa
 }
 
 bool bind_case(const CaseFile& c, const Policy& policy, const Program& program, Arena& arena, Value& out,
-               dsl::Diagnostics& diags) {
+               dsl::Diagnostics& diags, const MeasureIndex* index) {
   if (c.profile.doc.kind != Document::Kind::Object) {
     diags.add(Code::InputType, at(c.profile.doc, c.profile.source),
               fmt::format("{}: the profile must be a mapping of fields", c.profile.path));
@@ -145,7 +145,7 @@ bool bind_case(const CaseFile& c, const Policy& policy, const Program& program, 
   // The profile may not set what the submission provides: one source per field.
   Document merged = c.profile.doc;
   size_t before = diags.error_count();
-  if (!read_submission(c.submission.doc, policy, c.submission.source, merged, diags, c.submission.path)) return false;
+  if (!read_submission(c.submission.doc, policy, c.submission.source, merged, diags, c.submission.path, index)) return false;
   for (size_t i = 0; i < c.profile.doc.keys.size(); ++i)
     for (size_t j = c.profile.doc.keys.size(); j < merged.keys.size(); ++j)
       if (merged.keys[j] == c.profile.doc.keys[i])

@@ -54,8 +54,10 @@ std::optional<CaseFile> case_from_files(const std::filesystem::path& submission,
 
 // Builds the policy's input record for the case: the profile's fields plus the submission's
 // (engine/cms/submission), bound and checked against the policy's inputs.
+// `index` (engine/cms/submission.hpp), built once per policy, makes measure look-ups constant time.
+class MeasureIndex;
 bool bind_case(const CaseFile& c, const Policy& policy, const Program& program, Arena& arena, Value& out,
-               dsl::Diagnostics& diags);
+               dsl::Diagnostics& diags, const MeasureIndex* index = nullptr);
 
 // One expectation compared with an outcome.
 struct Comparison {

@@ -135,8 +135,8 @@ std::string lower(std::string_view s) {
 
 class Reader {
  public:
-  Reader(const Policy& policy, const dsl::SourcePtr& source, dsl::Diagnostics& diags)
-      : policy_(policy), src_(source), diags_(diags) {
+  Reader(const Policy& policy, const dsl::SourcePtr& source, dsl::Diagnostics& diags, const MeasureIndex* index)
+      : policy_(policy), index_(index), src_(source), diags_(diags) {
     if (auto y = Decimal::parse(policy.year)) year_ = y->to_int64();
   }
 
@@ -176,6 +176,7 @@ class Reader {
 
  private:
   const Policy& policy_;
+  const MeasureIndex* index_;  // may be null: then tables are scanned
   const dsl::SourcePtr& src_;
   dsl::Diagnostics& diags_;
   std::optional<int64_t> year_;
@@ -252,6 +253,9 @@ class Reader {
   // An optional count (absent or null: 0); whole and not negative.
   std::optional<Num> count(const Document& object, std::string_view key, const std::string& path, bool required) {
     const Document* v = object.find(key);
+    // The common case, a plain whole number, needs no path: build it only to report a problem.
+    if (v && v->kind == DK::Number && v->text.find_first_of(".eE-") == std::string::npos)
+      if (auto n = Decimal::parse(v->text)) return Num{*n, v->text};
     std::string fp = fmt::format("{}.{}", path, key);
     if (!v || (v->kind == DK::Null && !required)) {
       if (required) require(object, key, path);
@@ -305,7 +309,7 @@ class Reader {
       std::unordered_map<std::string, size_t> first;  // measure id (after aliases) -> index
       for (size_t j = 0; j < list->items.size(); ++j) {
         const Document& m = list->items[j];
-        std::string mp = fmt::format("{}[{}]", lp, j);
+        std::string mp = lp + '[' + std::to_string(j) + ']';
         std::string id;
         Document measure = read_measure(m, mp, category, category_name, id);
         if (!id.empty()) {
@@ -346,7 +350,7 @@ class Reader {
     const Datum* table = find_table(policy_, category.table);
     if (!table || table->names.size() != 1) return nullptr;  // nothing to check against
     std::string year = year_ ? fmt::format("{} ", *year_) : std::string();
-    const Datum* row = find_row(*table, {id});
+    const Datum* row = index_ && index_->indexed(category.table) ? index_->find(category.table, id) : find_row(*table, {id});
     if (!row) {
       std::string help;
       std::string id_lower = lower(id);
@@ -560,8 +564,25 @@ void set_field(Document& out, const std::string& key, Document value) {
 
 }  // namespace
 
+MeasureIndex::MeasureIndex(const Policy& policy) {
+  for (const auto& category : policy.submission.categories) {
+    if (category.table.empty() || rows_.count(category.table)) continue;
+    const Datum* table = find_table(policy, category.table);
+    if (!table || table->names.size() != 1) continue;
+    auto& ids = rows_[category.table];
+    for (const Datum& row : table->items) ids.emplace(std::string(field_text(row, table->names[0])), &row);
+  }
+}
+
+const Datum* MeasureIndex::find(const std::string& table, const std::string& id) const {
+  auto t = rows_.find(table);
+  if (t == rows_.end()) return nullptr;
+  auto r = t->second.find(id);
+  return r == t->second.end() ? nullptr : r->second;
+}
+
 bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,
-                     dsl::Diagnostics& diags, std::string_view path_prefix) {
+                     dsl::Diagnostics& diags, std::string_view path_prefix, const MeasureIndex* index) {
   std::string path(path_prefix);
   const Document* root = &submission;
   // The API's response wrapper: {"data": {"submission": {...}}}.
@@ -571,7 +592,7 @@ bool read_submission(const Document& submission, const Policy& policy, const dsl
         root = s;
         path += ".data.submission";
       }
-  Reader reader(policy, source, diags);
+  Reader reader(policy, source, diags, index);
   Document entity = str_doc(""), year = num_doc("0"), sets = make(DK::Array);
   reader.read(*root, path, entity, year, sets);
   if (!reader.ok()) return false;

@@ -10,13 +10,32 @@
 // left without the submission fields and the function returns false.
 #pragma once
 
+#include <string>
+#include <unordered_map>
+
 #include "dsl/diagnostic.hpp"
 #include "engine/input.hpp"
 #include "engine/policy.hpp"
 
 namespace merit::engine::cms {
 
+// Measure-id look-ups in the tables the policy's `submission:` block names, built once per
+// compiled policy and shared by every submission read against it (a scan of CMS's 996 quality
+// measures per reported measure would cost more than scoring). Holds pointers into `policy`'s
+// tables: the Policy must outlive the index and not be modified.
+class MeasureIndex {
+ public:
+  explicit MeasureIndex(const Policy& policy);
+  // The row of `table` whose key is `id`; null if there is none. `indexed(table)` is false for a
+  // table the index does not cover (then the reader scans it).
+  const Datum* find(const std::string& table, const std::string& id) const;
+  bool indexed(const std::string& table) const { return rows_.count(table) > 0; }
+
+ private:
+  std::unordered_map<std::string, std::unordered_map<std::string, const Datum*>> rows_;
+};
+
 bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,
-                     dsl::Diagnostics& diags, std::string_view path_prefix = "$");
+                     dsl::Diagnostics& diags, std::string_view path_prefix = "$", const MeasureIndex* index = nullptr);
 
 }  // namespace merit::engine::cms

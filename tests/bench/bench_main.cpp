@@ -19,6 +19,7 @@
 
 #include "engine/cms/case_file.hpp"
 #include "engine/cms/import.hpp"
+#include "engine/cms/submission.hpp"
 #include "engine/compiler.hpp"
 #include "engine/input.hpp"
 #include "engine/interpreter.hpp"
@@ -219,10 +220,11 @@ void bench_2018(int reps, bool quick) {
     double eval_us = per_case([&] {
       if (!ev.evaluate_order(input, order, false).ok()) std::exit(2);
     });
+    engine::cms::MeasureIndex index(policy);
     double bind_us = per_case([&] {
       ev.arena().reset();
       dsl::Diagnostics d;
-      if (!engine::cms::bind_case(*c, policy, *prog, ev.arena(), input, d)) std::exit(3);
+      if (!engine::cms::bind_case(*c, policy, *prog, ev.arena(), input, d, &index)) std::exit(3);
       if (!ev.evaluate_order(input, order, false).ok()) std::exit(2);
     });
     fmt::print("2018     score the example, {:16} {:7.2f} us evaluate, {:7.2f} us submission + profile -> inputs + evaluate\n",

@@ -11,6 +11,7 @@
 
 #include "engine/cms/case_file.hpp"
 #include "engine/cms/score_tree.hpp"
+#include "engine/cms/submission.hpp"
 #include "engine/compiler.hpp"
 #include "engine/report.hpp"
 #include "tools/cli.hpp"
@@ -58,10 +59,17 @@ class PolicyCache {
     }
     return (cache_[key] = std::move(compiled)).get();
   }
+  // The measure-id index of a cached policy (built on first use).
+  const engine::cms::MeasureIndex* index(const engine::CompiledPolicy* cp) {
+    auto& slot = indexes_[cp];
+    if (!slot) slot = std::make_unique<engine::cms::MeasureIndex>(cp->policy);
+    return slot.get();
+  }
 
  private:
   const Common& common_;
   std::map<std::string, std::unique_ptr<engine::CompiledPolicy>> cache_;
+  std::map<const engine::CompiledPolicy*, std::unique_ptr<engine::cms::MeasureIndex>> indexes_;
 };
 
 struct ScoreArgs {
@@ -131,7 +139,7 @@ int run_score(const ScoreArgs& a, const Common& common) {
   if (!cp) return fs::exists(dir / "policy.yaml", ec) ? kInvalid : kUsage;  // a broken policy, or an unknown year
   engine::Evaluator ev(*cp->program);
   engine::Value input;
-  if (!engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags)) {
+  if (!engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags, cache.index(cp))) {
     diags.sort();
     print_diags(diags, common);
     return kInvalid;
@@ -217,7 +225,7 @@ CaseResult run_one(const fs::path& file, const TestArgs& a, const engine::cms::P
   if (!cp) return fail_with(fmt::format("the policy at '{}' does not compile", dir.string()));
   engine::Evaluator ev(*cp->program);
   engine::Value input;
-  bool bound = engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags);
+  bool bound = engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags, cache.index(cp));
   if (!c->expected_error.empty()) {
     // A bad-input case passes when binding fails with the named code.
     diags.sort();
@@ -314,7 +322,7 @@ int run_explain_case(const ExplainArgs& a, const Common& common) {
   if (!cp) return kInvalid;
   engine::Evaluator ev(*cp->program);
   engine::Value input;
-  if (!engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags)) {
+  if (!engine::cms::bind_case(*c, cp->policy, *cp->program, ev.arena(), input, diags, cache.index(cp))) {
     diags.sort();
     print_diags(diags, common);
     return kInvalid;
