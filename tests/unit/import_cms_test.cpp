@@ -79,8 +79,16 @@ struct Loaded {
   }
 };
 
+// A temporary policy folder that lives until the process ends (the loaded sources name its
+// files); owned here so that LeakSanitizer sees it freed.
+test::TempPolicy* keep_for_process() {
+  static std::vector<std::unique_ptr<test::TempPolicy>> kept;
+  kept.push_back(std::make_unique<test::TempPolicy>());
+  return kept.back().get();
+}
+
 std::unique_ptr<Loaded> load_tables(const fs::path& tables_dir, bool json = false) {
-  test::TempPolicy* t = new test::TempPolicy();  // kept for the process: the loaded sources name it
+  test::TempPolicy* t = keep_for_process();
   std::string list;
   for (const auto& f : engine::cms::import_file_names(json)) list += fmt::format("  - {}\n", (tables_dir / f).string());
   t->file("policy.yaml", "name: p\nrequire_citations: false\ntables:\n" + list + "rules: [r.merit]\n")
@@ -543,7 +551,7 @@ rows:
 )";
 
 std::unique_ptr<Loaded> load_checked(const std::string& table_text, const std::string& m_rows = "[{id: \"001\"}, {id: \"046\"}, {id: \"Q\"}]") {
-  auto* t = new test::TempPolicy();  // kept for the process: the loaded sources name it
+  auto* t = keep_for_process();
   // The referenced tables are listed after the table that refers to them.
   t->file("policy.yaml", "name: p\nrequire_citations: false\ntables: [b.yaml, m.yaml, c.yaml]\nrules: [r.merit]\n")
       .file("r.merit", "module r\ndef n = 1\n")
