@@ -714,44 +714,60 @@ TEST_CASE("import-cms imports the real 2017, 2018 and 2019 files, which then loa
   }
 }
 
-TEST_CASE("the bundled 2018 excerpt loads and matches its regeneration command", "[import][real]") {
-  fs::path data = test::source_path("policies/2018/data");
-  auto l = load_tables(data);
-  INFO(l->rendered);
-  CHECK(!l->diags.has_errors());
-  // 40 ids: 38 quality and 2 cost measures, with 85 benchmarks (counted with python from the
-  // CMS files; 001 claims is listed twice there with identical deciles).
-  CHECK(l->rows("cost.measures") == 2);
-  CHECK(l->rows("quality.measures") == 38);
-  CHECK(l->rows("quality.benchmarks") == 85);
-  fs::path dir = test::source_path("../shared/cms/2018");
-  if (!fs::exists(dir / "measures-data.json")) {
-    WARN("skipped the comparison: " << dir.string() << " does not exist");
-    return;
-  }
-  // Regenerate with the options of the command in the files' source (policies/2018/data/README.md).
-  std::string source = test::read_text(data / "quality-measures.yaml");
-  REQUIRE(source.find("regenerate") != std::string::npos);
-  std::string note = source.substr(source.find("regenerate"));
-  note = note.substr(0, note.find("\"\n"));
-  engine::cms::ImportOptions o;
-  o.year = 2018;
-  o.source_note = note;
-  // The ids are the command's --measures list, so README, files and test cannot drift apart.
-  std::string ids = note.substr(note.find("--measures ") + 11);
-  ids = ids.substr(0, ids.find(' '));
-  for (size_t start = 0, comma; start < ids.size(); start = comma + 1) {
-    comma = ids.find(',', start);
-    if (comma == std::string::npos) comma = ids.size();
-    o.only_measures.push_back(ids.substr(start, comma - start));
-  }
-  CHECK(o.only_measures.size() == 40);
-  test::TempPolicy t;
-  dsl::Diagnostics diags;
-  REQUIRE(engine::cms::import_cms(dir / "measures-data.json", dir / "benchmarks.json", o, t.path("out"), diags));
-  for (const auto& f : engine::cms::import_file_names()) {
-    INFO(f);
-    CHECK(test::read_text(t.path("out/" + f)) == test::read_text(data / f));
+TEST_CASE("the bundled excerpts load and match their regeneration commands", "[import][real]") {
+  // Each year's bundled tables are an excerpt written by the command in their `source:`.
+  // 40 ids: 38 quality and 2 cost measures (counted with python from the CMS files).
+  struct Year {
+    const char* year;
+    size_t quality, benchmarks, ia, aci;
+  };
+  for (const Year& y : {Year{"2017", 38, 85, 93, 35}, Year{"2018", 38, 85, 113, 43}}) {
+    DYNAMIC_SECTION("year " << y.year) {
+      fs::path data = test::source_path(std::string("policies/") + y.year + "/data");
+      dsl::Diagnostics load_diags;
+      auto policy = engine::load_policy(test::source_path(std::string("policies/") + y.year), load_diags);
+      INFO(load_diags.render(false));
+      CHECK(!load_diags.has_errors());
+      auto rows = [&](const char* table) {
+        const engine::Parameter* p = policy.find_parameter(table);
+        return p ? p->value.items.size() : size_t{0};
+      };
+      CHECK(rows("cost.measures") == 2);
+      CHECK(rows("quality.measures") == y.quality);
+      CHECK(rows("quality.benchmarks") == y.benchmarks);
+      CHECK(rows("ia.activities") == y.ia);
+      CHECK(rows("aci.measures") == y.aci);
+      fs::path dir = test::source_path(std::string("../shared/cms/") + y.year);
+      if (!fs::exists(dir / "measures-data.json")) {
+        WARN("skipped the comparison: " << dir.string() << " does not exist");
+        continue;
+      }
+      // Regenerate with the options of the command in the files' source (policies/<year>/data/README.md).
+      std::string source = test::read_text(data / "quality-measures.yaml");
+      REQUIRE(source.find("regenerate") != std::string::npos);
+      std::string note = source.substr(source.find("regenerate"));
+      note = note.substr(0, note.find("\"\n"));
+      engine::cms::ImportOptions o;
+      o.year = std::stoi(y.year);
+      o.source_note = note;
+      o.override_tables = note.find(" --override") != std::string::npos;
+      // The ids are the command's --measures list, so README, files and test cannot drift apart.
+      std::string ids = note.substr(note.find("--measures ") + 11);
+      ids = ids.substr(0, ids.find(' '));
+      for (size_t start = 0, comma; start < ids.size(); start = comma + 1) {
+        comma = ids.find(',', start);
+        if (comma == std::string::npos) comma = ids.size();
+        o.only_measures.push_back(ids.substr(start, comma - start));
+      }
+      CHECK(o.only_measures.size() == 40);
+      test::TempPolicy t;
+      dsl::Diagnostics diags;
+      REQUIRE(engine::cms::import_cms(dir / "measures-data.json", dir / "benchmarks.json", o, t.path("out"), diags));
+      for (const auto& f : engine::cms::import_file_names()) {
+        INFO(f);
+        CHECK(test::read_text(t.path("out/" + f)) == test::read_text(data / f));
+      }
+    }
   }
 }
 
