@@ -209,7 +209,8 @@ std::string render_score_json(const Program& program, const Outcome& outcome, co
         {"nonPatientFacing", v.get("eligibility.non_patient_facing")},
         {"hospitalBased", v.get("eligibility.hospital_based")}}},
       {"paymentAdjustment",
-       {{"percent", v.get("payment.adjustment")},
+       {{"performanceYear", program.year()},
+        {"percent", v.get("payment.adjustment")},
         {"basePercent", shown(v.get("payment.base_adjustment"))},
         {"exceptionalPercent", shown(v.get("payment.exceptional_adjustment"))},
         {"scalingFactor", v.get("payment.scaling_factor")},
@@ -256,11 +257,16 @@ std::string render_score_text(const Program& program, const Outcome& outcome, co
   out += bold(fmt::format("{:<28}{:>8}{:>10}{:>10}", "Final score", "", "", num("final.score"))) + "\n";
   if (v.get("weights.fewer_than_two") == json(true) || number(v.get("weights.scored_categories")) < 2)
     out += "  (fewer than two scored categories: the final score is the performance threshold)\n";
-  out += fmt::format("\nPayment adjustment (payment year 2020): {}%  (base {}% x scaling factor {}, exceptional {}% x {})\n",
-                     num("payment.adjustment", 4), num("payment.base_adjustment", 4), num("payment.scaling_factor"),
+  // MIPS pays two years after the performance year (42 CFR 414.1405: PY2017 -> payment year 2019).
+  std::string payment_year = program.year();
+  if (auto y = dsl::Decimal::parse(payment_year); y && y->to_int64()) payment_year = std::to_string(*y->to_int64() + 2);
+  out += fmt::format("\nPayment adjustment (payment year {}): {}%  (base {}% x scaling factor {}, exceptional {}% x {})\n",
+                     payment_year, num("payment.adjustment", 4), num("payment.base_adjustment", 4), num("payment.scaling_factor"),
                      num("payment.exceptional_adjustment", 4), num("payment.exceptional_factor"));
   if (json src = v.get("payment.factors_source"); src.is_string() && src.get<std::string>() != "profile")
     out += fmt::format("  scaling factors: {}\n", src.get<std::string>());
+  if (json pace = v.get("payment.pick_your_pace"); pace.is_string())
+    out += fmt::format("  pick your pace: {}\n", pace.get<std::string>());
 
   json best = v.get("quality.best");
   if (best.is_array() && !best.empty()) {
