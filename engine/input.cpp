@@ -269,11 +269,31 @@ std::optional<dsl::Decimal> read_decimal(const Document& d, bool money) {
 
 }  // namespace
 
-bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Diagnostics& diags,
-                const dsl::SourcePtr& src, const std::string& path, bool strict) {
+namespace {
+
+// Where a value sits in the document ($.measurement_sets[2].measures[0].id), kept as a chain of
+// steps on the stack and rendered only when a problem is reported: binding a valid document
+// builds no path strings.
+struct PathStep {
+  const PathStep* parent = nullptr;
+  std::string_view root;   // the first step only
+  std::string_view field;  // a record field
+  size_t index = 0;        // a list element, when `field` is empty and `root` is empty
+  bool is_index = false;
+};
+
+std::string render(const PathStep& p) {
+  std::string out = p.parent ? render(*p.parent) : std::string(p.root);
+  if (p.is_index) out += fmt::format("[{}]", p.index);
+  else if (!p.field.empty()) out += fmt::format(".{}", p.field);
+  return out;
+}
+
+bool bind_at(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Diagnostics& diags,
+             const dsl::SourcePtr& src, const PathStep& at, bool strict) {
   switch (t->kind) {
     case Kind::Bool:
-      if (d.kind != Document::Kind::Bool) return type_error(d, t, diags, src, path);
+      if (d.kind != Document::Kind::Bool) return type_error(d, t, diags, src, render(at));
       out = Value::boolean(d.flag);
       return true;
     case Kind::Number:
@@ -281,58 +301,70 @@ bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out,
       bool money = t->kind == Kind::Money;
       // JSON has no money type: a plain number is taken as dollars.
       auto v = read_decimal(d, money);
-      if (!v) return type_error(d, t, diags, src, path, money ? "write dollars as a number, e.g. 90000.50" : "");
+      if (!v) return type_error(d, t, diags, src, render(at), money ? "write dollars as a number, e.g. 90000.50" : "");
       out = Value::num(*v, money);
       return true;
     }
     case Kind::String:
     case Kind::Symbol: {
-      if (d.kind != Document::Kind::String) return type_error(d, t, diags, src, path);
+      if (d.kind != Document::Kind::String) return type_error(d, t, diags, src, render(at));
       std::string_view s = d.text;
       if (t->kind == Kind::Symbol && !s.empty() && s[0] == ':') s.remove_prefix(1);
       out = Value::str(arena.copy(s), t->kind == Kind::Symbol);
       return true;
     }
     case Kind::List: {
-      if (d.kind != Document::Kind::Array) return type_error(d, t, diags, src, path);
+      if (d.kind != Document::Kind::Array) return type_error(d, t, diags, src, render(at));
       Value* items = arena.values(d.items.size());
       bool ok = true;
-      for (size_t i = 0; i < d.items.size(); ++i)
-        ok &= bind_value(d.items[i], t->elem, arena, items[i], diags, src, fmt::format("{}[{}]", path, i), strict);
+      for (size_t i = 0; i < d.items.size(); ++i) {
+        PathStep step{&at, {}, {}, i, true};
+        ok &= bind_at(d.items[i], t->elem, arena, items[i], diags, src, step, strict);
+      }
       out = Value::list(items, static_cast<uint32_t>(d.items.size()));
       return ok;
     }
     case Kind::Record: {
-      if (d.kind != Document::Kind::Object) return type_error(d, t, diags, src, path);
+      if (d.kind != Document::Kind::Object) return type_error(d, t, diags, src, render(at));
       Value* fields = arena.values(t->fields.size());
       bool ok = true;
       for (size_t i = 0; i < t->fields.size(); ++i) {
         const Document* v = d.find(t->fields[i].name);
-        std::string fp = fmt::format("{}.{}", path, t->fields[i].name);
+        PathStep step{&at, {}, t->fields[i].name, 0, false};
         if (!v) {
-          auto& diag = diags.add(Code::InputMissing, doc_location(d, src), fmt::format("{}: required field is missing", fp));
+          auto& diag = diags.add(Code::InputMissing, doc_location(d, src),
+                                 fmt::format("{}: required field is missing", render(step)));
           if (!diag.where.valid()) diag.notes.push_back({{}, fmt::format("in {}", src ? src->name() : "input")});
           fields[i] = Value();
           ok = false;
           continue;
         }
-        ok &= bind_value(*v, t->fields[i].type, arena, fields[i], diags, src, fp, strict);
+        ok &= bind_at(*v, t->fields[i].type, arena, fields[i], diags, src, step, strict);
       }
-      if (strict)
+      // With every declared field found and as many keys as fields, no key can be unknown.
+      if (strict && (d.keys.size() != t->fields.size() || !ok))
         for (size_t k = 0; k < d.keys.size(); ++k)
           if (dsl::field_index(t, d.keys[k]) < 0) {
             std::vector<std::string> names;
             for (const auto& f : t->fields) names.push_back(f.name);
             auto& diag = diags.add(Code::InputUnknown, key_location(d, k, src),
-                                   fmt::format("{}.{}: the policy has no such field", path, d.keys[k]));
+                                   fmt::format("{}.{}: the policy has no such field", render(at), d.keys[k]));
             if (auto s = dsl::did_you_mean(d.keys[k], names); !s.empty()) diag.help = fmt::format("did you mean '{}'?", s);
             ok = false;
           }
       out = Value::record(fields, static_cast<uint32_t>(t->fields.size()));
       return ok;
     }
-    default: return type_error(d, t, diags, src, path, "this type cannot come from an input");
+    default: return type_error(d, t, diags, src, render(at), "this type cannot come from an input");
   }
+}
+
+}  // namespace
+
+bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Diagnostics& diags,
+                const dsl::SourcePtr& src, const std::string& path, bool strict) {
+  PathStep root{nullptr, path, {}, 0, false};
+  return bind_at(d, t, arena, out, diags, src, root, strict);
 }
 
 bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const dsl::Type& input_type, bool strict,

@@ -349,9 +349,9 @@ class Reader {
     if (category.table.empty()) return nullptr;
     const Datum* table = find_table(policy_, category.table);
     if (!table || table->names.size() != 1) return nullptr;  // nothing to check against
-    std::string year = year_ ? fmt::format("{} ", *year_) : std::string();
     const Datum* row = index_ && index_->indexed(category.table) ? index_->find(category.table, id) : find_row(*table, {id});
     if (!row) {
+      std::string year = year_ ? fmt::format("{} ", *year_) : std::string();
       std::string help;
       std::string id_lower = lower(id);
       bool has_letter = std::any_of(id.begin(), id.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
@@ -481,7 +481,7 @@ class Reader {
             }
             for (size_t k = 0; k < list->items.size(); ++k) {
               const Document& s = list->items[k];
-              std::string kp = fmt::format("{}[{}]", sp, k);
+              std::string kp = sp + '[' + std::to_string(k) + ']';
               if (s.kind != DK::Object) {
                 type_error(s, kp, "an object", "a stratum is {stratum, performanceMet, eligiblePopulation, ...}");
                 continue;
