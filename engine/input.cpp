@@ -208,18 +208,6 @@ dsl::Location key_location(const Document& d, size_t k, const dsl::SourcePtr& sr
   return {src, {b, b + len}};
 }
 
-std::string describe(const Document& d) {
-  switch (d.kind) {
-    case Document::Kind::Null: return "null";
-    case Document::Kind::Bool: return d.flag ? "true" : "false";
-    case Document::Kind::Number: return d.text;
-    case Document::Kind::String: return fmt::format("\"{}\"", d.text);
-    case Document::Kind::Array: return "a list";
-    case Document::Kind::Object: return "an object";
-  }
-  return "?";
-}
-
 bool type_error(const Document& d, const dsl::Type& t, Diagnostics& diags, const dsl::SourcePtr& src,
                 const std::string& path, std::string extra = {}) {
   auto& diag = diags.add(Code::InputType, doc_location(d, src),
@@ -231,31 +219,7 @@ bool type_error(const Document& d, const dsl::Type& t, Diagnostics& diags, const
 
 std::optional<dsl::Decimal> read_decimal(const Document& d, bool money) {
   std::string t = d.text;
-  if (d.kind == Document::Kind::Number) {
-    // JSON allows exponents: move the decimal point in the text, then parse exactly, so that a
-    // value with more than 18 fractional digits (1e-20) is refused rather than rounded.
-    auto e = t.find_first_of("eE");
-    if (e == std::string::npos) return dsl::Decimal::parse(t);
-    std::string mant = t.substr(0, e);
-    auto ex = dsl::Decimal::parse(t.substr(e + 1));
-    if (!ex || !ex->to_int64() || *ex->to_int64() > 38 || *ex->to_int64() < -38) return std::nullopt;
-    int64_t x = *ex->to_int64();
-    bool neg = !mant.empty() && mant[0] == '-';
-    if (neg) mant.erase(0, 1);
-    auto dot = mant.find('.');
-    std::string digits = dot == std::string::npos ? mant : mant.substr(0, dot) + mant.substr(dot + 1);
-    int64_t point = static_cast<int64_t>(dot == std::string::npos ? mant.size() : dot) + x;  // digits before the point
-    if (point <= 0) {
-      digits = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
-    } else if (point >= static_cast<int64_t>(digits.size())) {
-      digits += std::string(static_cast<size_t>(point) - digits.size(), '0');
-    } else {
-      digits.insert(static_cast<size_t>(point), ".");
-    }
-    auto r = dsl::Decimal::parse(digits);
-    if (!r) return std::nullopt;
-    return neg ? r->negated() : *r;
-  }
+  if (d.kind == Document::Kind::Number) return json_number(t);
   if (d.kind != Document::Kind::String || d.quoted) return std::nullopt;
   // YAML plain scalar: number, percent or money literal with an optional sign.
   bool neg = !t.empty() && t[0] == '-';
@@ -360,6 +324,43 @@ bool bind_at(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Di
 }
 
 }  // namespace
+
+std::string describe(const Document& d) {
+  switch (d.kind) {
+    case Document::Kind::Null: return "null";
+    case Document::Kind::Bool: return d.flag ? "true" : "false";
+    case Document::Kind::Number: return d.text;
+    case Document::Kind::String: return fmt::format("\"{}\"", d.text);
+    case Document::Kind::Array: return "a list";
+    case Document::Kind::Object: return "an object";
+  }
+  return "?";
+}
+
+std::optional<dsl::Decimal> json_number(std::string_view text) {
+  std::string t(text);
+  auto e = t.find_first_of("eE");
+  if (e == std::string::npos) return dsl::Decimal::parse(t);
+  std::string mant = t.substr(0, e);
+  auto ex = dsl::Decimal::parse(t.substr(e + 1));
+  if (!ex || !ex->to_int64() || *ex->to_int64() > 38 || *ex->to_int64() < -38) return std::nullopt;
+  int64_t x = *ex->to_int64();
+  bool neg = !mant.empty() && mant[0] == '-';
+  if (neg) mant.erase(0, 1);
+  auto dot = mant.find('.');
+  std::string digits = dot == std::string::npos ? mant : mant.substr(0, dot) + mant.substr(dot + 1);
+  int64_t point = static_cast<int64_t>(dot == std::string::npos ? mant.size() : dot) + x;  // digits before the point
+  if (point <= 0) {
+    digits = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+  } else if (point >= static_cast<int64_t>(digits.size())) {
+    digits += std::string(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    digits.insert(static_cast<size_t>(point), ".");
+  }
+  auto r = dsl::Decimal::parse(digits);
+  if (!r) return std::nullopt;
+  return neg ? r->negated() : *r;
+}
 
 bool bind_value(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Diagnostics& diags,
                 const dsl::SourcePtr& src, const std::string& path, bool strict) {

@@ -39,6 +39,12 @@ bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const
                 bool strict, Arena& arena, Value& out, dsl::Diagnostics& diags, const dsl::SourcePtr& source,
                 std::string_view path_prefix = "$");
 
+// How a document node reads in a message: "null", "true", "12.5", "\"text\"", "a list", "an object".
+std::string describe(const Document& d);
+// A JSON number's exact value from its text; an exponent moves the decimal point in the text
+// (1.5e2 is 150), and a value that needs more than 18 fractional digits is refused, not rounded.
+std::optional<dsl::Decimal> json_number(std::string_view text);
+
 // A value from the document, typed (exposed for tests and the case runner).
 bool bind_value(const Document& doc, const dsl::Type& type, Arena& arena, Value& out, dsl::Diagnostics& diags,
                 const dsl::SourcePtr& source, const std::string& path, bool strict);

@@ -37,6 +37,10 @@ struct CommandRegistrar {
 
 void print_diags(const dsl::Diagnostics& diags, const Common& c);
 
+// Writes `text` to `output` through a temporary file renamed into place, so that a failure
+// leaves no partial output; "" or "-" is stdout. Returns kOk or kUsage (with a message).
+int emit(const std::string& text, const std::string& output);
+
 // `merit explain <case.yaml> [RULE...]` (tools/commands/score.cpp).
 int explain_case(const std::string& target, const std::vector<std::string>& rules, const std::string& policy,
                  const Common& common);

@@ -27,6 +27,28 @@ std::vector<CommandSpec>& command_registry() {
 void print_diags(const dsl::Diagnostics& diags, const Common& c) {
   if (!diags.empty()) std::cerr << diags.render(c.color_stderr());
 }
+int emit(const std::string& text, const std::string& output) {
+  if (output.empty() || output == "-") {
+    std::cout << text;
+    return kOk;
+  }
+  fs::path tmp = output + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!(f << text)) {
+      std::cerr << fmt::format("merit: cannot write '{}'\n", output);
+      return kUsage;
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, output, ec);
+  if (ec) {
+    std::cerr << fmt::format("merit: cannot write '{}': {}\n", output, ec.message());
+    return kUsage;
+  }
+  return kOk;
+}
+
 }  // namespace merit::cli
 
 namespace {

@@ -97,17 +97,6 @@ std::optional<std::string> plain_number(const std::string& text) {
   return out;
 }
 
-std::string describe(const Document& d) {
-  switch (d.kind) {
-    case Document::Kind::Null: return "null";
-    case Document::Kind::Bool: return d.flag ? "true" : "false";
-    case Document::Kind::Number: return d.text;
-    case Document::Kind::String: return fmt::format("\"{}\"", d.text);
-    case Document::Kind::Array: return "a list";
-    case Document::Kind::Object: return "an object";
-  }
-  return "?";
-}
 
 // Reports problems in one JSON file: the JSON path in the message, the file in a note.
 struct FileReport {

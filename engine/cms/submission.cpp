@@ -57,30 +57,6 @@ void put(Document& object, std::string key, Document value) {
 
 // A JSON number's text (exponents allowed) as a Decimal, exactly as engine/input.cpp reads it
 // when the field is bound, so that what this reader accepts the binder accepts too.
-std::optional<Decimal> json_decimal(const std::string& t) {
-  auto e = t.find_first_of("eE");
-  if (e == std::string::npos) return Decimal::parse(t);
-  std::string mant = t.substr(0, e);
-  auto ex = Decimal::parse(t.substr(e + 1));
-  if (!ex || !ex->to_int64() || *ex->to_int64() > 38 || *ex->to_int64() < -38) return std::nullopt;
-  int64_t x = *ex->to_int64();
-  bool neg = !mant.empty() && mant[0] == '-';
-  if (neg) mant.erase(0, 1);
-  auto dot = mant.find('.');
-  std::string digits = dot == std::string::npos ? mant : mant.substr(0, dot) + mant.substr(dot + 1);
-  int64_t point = static_cast<int64_t>(dot == std::string::npos ? mant.size() : dot) + x;
-  if (point <= 0) {
-    digits = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
-  } else if (point >= static_cast<int64_t>(digits.size())) {
-    digits += std::string(static_cast<size_t>(point) - digits.size(), '0');
-  } else {
-    digits.insert(static_cast<size_t>(point), ".");
-  }
-  auto r = Decimal::parse(digits);
-  if (!r) return std::nullopt;
-  return neg ? r->negated() : *r;
-}
-
 // A number read from the document: its value and the text the output keeps.
 struct Num {
   Decimal value;
@@ -113,17 +89,6 @@ bool present(const Document& object, std::string_view key) {
   return v && v->kind != DK::Null;
 }
 
-std::string describe(const Document& d) {
-  switch (d.kind) {
-    case DK::Null: return "null";
-    case DK::Bool: return d.flag ? "true" : "false";
-    case DK::Number: return d.text;
-    case DK::String: return fmt::format("\"{}\"", d.text);
-    case DK::Array: return "a list";
-    case DK::Object: return "an object";
-  }
-  return "?";
-}
 
 std::string lower(std::string_view s) {
   std::string r(s);
@@ -226,7 +191,7 @@ class Reader {
     std::optional<Decimal> v;
     std::string text;
     if (d.kind == DK::Number) {
-      v = json_decimal(d.text);
+      v = json_number(d.text);
       text = d.text;
     } else if (d.kind == DK::String && !d.quoted && !d.text.empty()) {
       std::string_view t = d.text;

@@ -79,27 +79,6 @@ std::vector<fs::path> case_files(const std::vector<std::string>& paths, bool& ok
   return out;
 }
 
-int emit(const std::string& text, const std::string& output) {
-  if (output.empty() || output == "-") {
-    std::cout << text;
-    return kOk;
-  }
-  fs::path tmp = output + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!(f << text)) {
-      std::cerr << fmt::format("merit: cannot write '{}'\n", output);
-      return kUsage;
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, output, ec);
-  if (ec) {
-    std::cerr << fmt::format("merit: cannot write '{}': {}\n", output, ec.message());
-    return kUsage;
-  }
-  return kOk;
-}
 
 int run_diff(const DiffArgs& a, const Common& common) {
   using clock = std::chrono::steady_clock;

@@ -82,28 +82,6 @@ fs::path choose_policy(const ScoreArgs& a, const engine::cms::CaseFile& c, const
   return c.policy_dir;
 }
 
-// Writes `text` to the file (through a temporary, so a failure leaves no partial output) or stdout.
-int emit(const std::string& text, const std::string& output) {
-  if (output.empty() || output == "-") {
-    std::cout << text;
-    return kOk;
-  }
-  fs::path tmp = output + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!(f << text)) {
-      std::cerr << fmt::format("merit: cannot write '{}'\n", output);
-      return kUsage;
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, output, ec);
-  if (ec) {
-    std::cerr << fmt::format("merit: cannot write '{}': {}\n", output, ec.message());
-    return kUsage;
-  }
-  return kOk;
-}
 
 int run_score(const ScoreArgs& a, const Common& common) {
   auto roots = policy_roots(a.policies);
