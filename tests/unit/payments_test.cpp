@@ -1,0 +1,311 @@
+// merit_payments (docs/payments.md): beta and gamma against an independent bisection written here
+// with plain decimal arithmetic, the balance to the cent on a large seeded population, the caps,
+// and bad input located by line.
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include <catch2/catch.hpp>
+
+#include "engine/loader.hpp"
+#include "engine/payments/payments.hpp"
+#include "support/test_files.hpp"
+
+namespace pay = merit::engine::payments;
+using merit::dsl::Decimal;
+using merit::dsl::Rounding;
+
+namespace {
+
+Decimal D(const char* text) { return *Decimal::parse(text); }
+Decimal I(int64_t v) { return Decimal::from_int(v); }
+Decimal add(Decimal a, Decimal b) { Decimal r; if (!merit::dsl::add(a, b, r)) throw std::overflow_error("add"); return r; }
+Decimal sub(Decimal a, Decimal b) { Decimal r; if (!merit::dsl::sub(a, b, r)) throw std::overflow_error("sub"); return r; }
+Decimal mul(Decimal a, Decimal b) { Decimal r; if (!merit::dsl::mul(a, b, r)) throw std::overflow_error("mul"); return r; }
+Decimal div(Decimal a, Decimal b) {
+  Decimal r;
+  if (!merit::dsl::div(a, b, 18, Rounding::HalfEven, r)) throw std::overflow_error("div");
+  return r;
+}
+bool less(Decimal a, Decimal b) { return merit::dsl::compare(a, b) < 0; }
+Decimal absdiff(Decimal a, Decimal b) { return sub(a, b).abs(); }
+
+// 2018's numbers (policies/2018; checked against the policy below).
+pay::Parameters params_2018() {
+  pay::Parameters p;
+  p.performance_threshold = I(15);
+  p.exceptional_threshold = I(70);
+  p.applicable_percent = I(5);
+  p.full_penalty_share = D("0.25");
+  p.scaling_max = I(3);
+  p.exceptional_min = D("0.5");
+  p.exceptional_max = I(10);
+  p.exceptional_factor_max = I(1);
+  p.exceptional_pool = I(500000000);
+  return p;
+}
+
+// The statute's scale, written out again for the test: the base percent (before beta) and the
+// exceptional percent (before gamma) of a final score.
+Decimal base_percent(const pay::Parameters& p, Decimal fs) {
+  Decimal pt = p.performance_threshold, x = p.applicable_percent;
+  if (!less(mul(pt, p.full_penalty_share), fs)) return x.negated();
+  if (less(fs, pt)) return div(mul(x, sub(pt, fs)), pt).negated();
+  if (fs == pt) return I(0);
+  return div(mul(x, sub(fs, pt)), sub(I(100), pt));
+}
+Decimal exceptional_percent(const pay::Parameters& p, Decimal fs) {
+  if (less(fs, p.exceptional_threshold)) return I(0);
+  return add(p.exceptional_min, div(mul(sub(fs, p.exceptional_threshold), sub(p.exceptional_max, p.exceptional_min)),
+                                    sub(I(100), p.exceptional_threshold)));
+}
+
+// Sum over the population of paid x adjustment / 100 with the positive part times beta.
+Decimal balance_at(const pay::Parameters& p, const std::vector<pay::Clinician>& pop, Decimal beta) {
+  Decimal sum;
+  for (const auto& c : pop) {
+    Decimal b = base_percent(p, c.score);
+    if (!b.is_negative()) b = mul(b, beta);
+    sum = add(sum, div(mul(c.paid, b), I(100)));
+  }
+  return sum;
+}
+Decimal exceptional_at(const pay::Parameters& p, const std::vector<pay::Clinician>& pop, Decimal gamma) {
+  Decimal sum;
+  for (const auto& c : pop) sum = add(sum, div(mul(mul(c.paid, exceptional_percent(p, c.score)), gamma), I(100)));
+  return sum;
+}
+
+// Bisection on [lo, hi] for an increasing f with f(lo) <= 0 <= f(hi), to 1e-10.
+template <class F>
+Decimal bisect(Decimal lo, Decimal hi, F f) {
+  while (less(D("0.0000000001"), sub(hi, lo))) {
+    Decimal mid = div(add(lo, hi), I(2));
+    if (f(mid).is_negative()) lo = mid;
+    else hi = mid;
+  }
+  return div(add(lo, hi), I(2));
+}
+
+std::vector<pay::Clinician> small_population() {
+  // Large TIN-level paid amounts, so that the exceptional adjustments at gamma = 1 exceed the pool.
+  return {
+      {"a", D("2"), D("1500000000.00")},     // full penalty (<= 3.75)
+      {"b", D("3.75"), D("250000000.50")},   // full penalty, at the edge
+      {"c", D("9.3"), D("800000000.25")},    // linear penalty
+      {"d", D("15"), D("900000000")},        // neutral
+      {"e", D("42.5"), D("1200000000.10")},  // positive
+      {"f", D("70"), D("3000000000.00")},    // positive and exceptional (at APT)
+      {"g", D("88.88"), D("2500000000.99")}, // positive and exceptional
+      {"h", D("100"), D("4000000000.01")},   // the top
+  };
+}
+
+int64_t sum_cents(const std::vector<int64_t>& v) {
+  int64_t s = 0;
+  for (auto c : v) s += c;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("payments: the parameters come from the year's policy", "[payments]") {
+  merit::dsl::Diagnostics diags;
+  auto policy = merit::engine::load_policy(merit::test::source_path("policies/2018"), diags);
+  REQUIRE_FALSE(diags.has_errors());
+  pay::Parameters p;
+  std::string error;
+  REQUIRE(pay::parameters_from_policy(policy, p, error));
+  auto want = params_2018();
+  CHECK(p.performance_threshold == want.performance_threshold);
+  CHECK(p.exceptional_threshold == want.exceptional_threshold);
+  CHECK(p.applicable_percent == want.applicable_percent);
+  CHECK(p.full_penalty_share == want.full_penalty_share);
+  CHECK(p.scaling_max == want.scaling_max);
+  CHECK(p.exceptional_min == want.exceptional_min);
+  CHECK(p.exceptional_max == want.exceptional_max);
+  CHECK(p.exceptional_factor_max == want.exceptional_factor_max);
+  CHECK(p.exceptional_pool == want.exceptional_pool);
+  CHECK(p.round_digits == 4);
+}
+
+TEST_CASE("payments: beta and gamma agree with an independent bisection on a small population", "[payments]") {
+  auto p = params_2018();
+  auto pop = small_population();
+  pay::Solution s;
+  std::string error;
+  REQUIRE(pay::solve(p, pop, s, error));
+  Decimal beta = bisect(I(0), I(3), [&](Decimal b) { return balance_at(p, pop, b); });
+  Decimal gamma = bisect(I(0), I(1), [&](Decimal g) { return sub(exceptional_at(p, pop, g), p.exceptional_pool); });
+  INFO("solver beta " << s.beta.to_string() << ", bisection " << beta.to_string());
+  INFO("solver gamma " << s.gamma.to_string() << ", bisection " << gamma.to_string());
+  CHECK_FALSE(s.beta_capped);
+  CHECK_FALSE(s.gamma_capped);
+  CHECK(s.beta_rule == "budget neutral");
+  CHECK(less(I(0), s.beta));
+  CHECK(less(absdiff(s.beta, beta), D("0.000001")));
+  CHECK(less(absdiff(s.gamma, gamma), D("0.000001")));
+  CHECK(s.negative_count == 3);
+  CHECK(s.neutral_count == 1);
+  CHECK(s.positive_count == 4);
+  CHECK(s.exceptional_count == 3);
+  // The cents balance exactly, and the exceptional cents spend the pool exactly.
+  CHECK(s.balance == I(0));
+  CHECK(sum_cents(s.base_cents) == 0);
+  CHECK(sum_cents(s.exceptional_cents) == 50000000000);
+  CHECK(s.exceptional_dollars == p.exceptional_pool);
+  // Each clinician's cents are within a cent of paid x adjustment / 100 computed here.
+  for (size_t i = 0; i < pop.size(); ++i) {
+    Decimal b = base_percent(p, pop[i].score);
+    if (!b.is_negative()) b = mul(b, s.beta);
+    Decimal exact = div(mul(pop[i].paid, b), I(100));
+    Decimal got = *Decimal::from_parts(s.base_cents[i], 2);
+    INFO(pop[i].id << ": " << got.to_string() << " vs " << exact.to_string());
+    CHECK(!less(D("0.01"), absdiff(got, exact)));
+  }
+  // The output line of the top clinician: percent rounded to 4 places, dollars to the cent.
+  std::string line = pay::json_line(p, s, pop[7], 7);
+  CHECK(line.find("\"id\": \"h\"") != std::string::npos);
+  CHECK(line.find("\"adjustment_dollars\": ") != std::string::npos);
+}
+
+TEST_CASE("payments: the balance holds to the cent on 200,000 clinicians", "[payments]") {
+  auto p = params_2018();
+  std::mt19937 rng(20180101);
+  std::uniform_int_distribution<int> score(0, 10000);       // hundredths of a point
+  std::uniform_int_distribution<int64_t> paid(0, 300000000);  // cents, up to $3,000,000
+  std::vector<pay::Clinician> pop;
+  pop.reserve(200000);
+  for (int i = 0; i < 200000; ++i) {
+    std::string id = "c";
+    id += std::to_string(i);
+    pop.push_back({id, *Decimal::from_parts(score(rng), 2), *Decimal::from_parts(paid(rng), 2)});
+  }
+  pay::Solution s;
+  std::string error;
+  REQUIRE(pay::solve(p, pop, s, error));
+  INFO("beta " << s.beta.to_string() << ", gamma " << s.gamma.to_string());
+  REQUIRE_FALSE(s.beta_capped);
+  REQUIRE_FALSE(s.gamma_capped);
+  // Rounding rule: each amount half even to the cent, then the largest-remainder rule moves single
+  // cents so that the cents add up to the exact total rounded to the cent. The exact total is 0
+  // (to 10^-4: the 18-digit rounding of beta and of the per-dollar constants), so the cents balance exactly; |residual| <= $0.01 is what the statute needs.
+  int64_t neg = 0, pos = 0;
+  for (auto c : s.base_cents) (c < 0 ? neg : pos) += c;
+  CHECK(neg < 0);
+  CHECK(pos > 0);
+  CHECK(std::llabs(neg + pos) <= 1);
+  CHECK(s.balance == I(0));
+  INFO("exact residual before cents " << s.base_exact.to_string());
+  CHECK(less(s.base_exact.abs(), D("0.0001")));
+  CHECK(sum_cents(s.exceptional_cents) == 50000000000);
+  // The sums the solver balanced, recomputed here from the statute's scale with its beta.
+  Decimal check = balance_at(p, pop, s.beta);
+  CHECK(less(check.abs(), D("0.01")));
+  // Every 997th clinician: the cents are within a cent of the exact amount.
+  for (size_t i = 0; i < pop.size(); i += 997) {
+    Decimal b = base_percent(p, pop[i].score);
+    if (!b.is_negative()) b = mul(b, s.beta);
+    Decimal exact = div(mul(pop[i].paid, b), I(100));
+    CHECK(!less(D("0.01"), absdiff(*Decimal::from_parts(s.base_cents[i], 2), exact)));
+  }
+}
+
+TEST_CASE("payments: beta is capped at 3, gamma at 1, and the edge cases", "[payments]") {
+  auto p = params_2018();
+  std::string error;
+  SECTION("many negatives and a few small positives: beta capped at 3") {
+    std::vector<pay::Clinician> pop = {{"n1", D("1"), D("1000000")}, {"n2", D("10"), D("500000")}, {"p1", D("20"), D("1000")}};
+    pay::Solution s;
+    REQUIRE(pay::solve(p, pop, s, error));
+    CHECK(s.beta_capped);
+    CHECK(s.beta == I(3));
+    CHECK(less(I(3), s.beta_uncapped));
+    // Not budget neutral: the balance is the saving (negative), and is reported.
+    CHECK(s.balance.is_negative());
+    CHECK(s.balance == add(s.negative_dollars, s.positive_dollars));
+    // At most 3: the positive clinician gets 5 % x 5/85 x 3 of $1,000 = $8.82.
+    CHECK(s.base_cents[2] == 882);
+  }
+  SECTION("small exceptional amounts: gamma capped at 1") {
+    std::vector<pay::Clinician> pop = {{"n", D("0"), D("100000")}, {"x", D("100"), D("100000")}};
+    pay::Solution s;
+    REQUIRE(pay::solve(p, pop, s, error));
+    CHECK(s.gamma_capped);
+    CHECK(s.gamma == I(1));
+    CHECK(s.exceptional_cents[1] == 1000000);  // 10 % of $100,000
+    CHECK(s.exceptional_cents[0] == 0);
+  }
+  SECTION("no positive adjustments: beta is 0; nobody exceptional: gamma is 0") {
+    std::vector<pay::Clinician> pop = {{"n", D("5"), D("100000")}, {"z", D("15"), D("100000")}};
+    pay::Solution s;
+    REQUIRE(pay::solve(p, pop, s, error));
+    CHECK(s.beta == I(0));
+    CHECK(s.gamma == I(0));
+    CHECK(s.balance == D("-3333.33"));
+  }
+  SECTION("no negative adjustments: beta is its maximum") {
+    std::vector<pay::Clinician> pop = {{"p", D("50"), D("100000")}};
+    pay::Solution s;
+    REQUIRE(pay::solve(p, pop, s, error));
+    CHECK(s.beta == I(3));
+    CHECK(s.beta_capped);
+  }
+  SECTION("an empty population") {
+    pay::Solution s;
+    REQUIRE(pay::solve(p, {}, s, error));
+    CHECK(s.beta == I(0));
+    CHECK(s.balance == I(0));
+  }
+}
+
+TEST_CASE("payments: results files, and bad input located by line", "[payments]") {
+  std::vector<pay::Clinician> pop;
+  std::string error;
+  auto read = [&](const std::string& text, pay::Format f) {
+    pop.clear();
+    error.clear();
+    std::istringstream in(text);
+    return pay::read_results(in, "r", f, pop, error);
+  };
+  SECTION("JSONL and CSV read the same numbers exactly") {
+    REQUIRE(read("{\"id\": \"a\", \"final_score\": 72.5, \"part_b_paid\": 123456.78, \"extra\": [1]}\n\n"
+                 "{\"part_b_paid\": 1e3, \"id\": 7, \"final_score\": 0.1}\n",
+                 pay::Format::Jsonl));
+    REQUIRE(pop.size() == 2);
+    CHECK(pop[0].id == "a");
+    CHECK(pop[0].score == D("72.5"));
+    CHECK(pop[0].paid == D("123456.78"));
+    CHECK(pop[1].id == "7");
+    CHECK(pop[1].paid == I(1000));
+    CHECK(pop[1].score == D("0.1"));
+    REQUIRE(read("name,id,final_score,part_b_paid\r\n\"Dr, A\",a,72.5,123456.78\r\n", pay::Format::Csv));
+    REQUIRE(pop.size() == 1);
+    CHECK(pop[0].score == D("72.5"));
+    CHECK(pop[0].paid == D("123456.78"));
+  }
+  SECTION("a line that is not JSON") {
+    CHECK_FALSE(read("{\"id\": \"a\", \"final_score\": 50, \"part_b_paid\": 1}\n{\"id\": \"b\", \"final_score\": \n", pay::Format::Jsonl));
+    CHECK(error.rfind("r:2: not valid JSON", 0) == 0);
+  }
+  SECTION("a negative paid amount") {
+    CHECK_FALSE(read("\n\n{\"id\": \"a\", \"final_score\": 50, \"part_b_paid\": -0.01}\n", pay::Format::Jsonl));
+    CHECK(error == "r:3: \"part_b_paid\" is -0.01, negative");
+  }
+  SECTION("a score outside 0..100") {
+    CHECK_FALSE(read("{\"id\": \"a\", \"final_score\": 100.01, \"part_b_paid\": 5}\n", pay::Format::Jsonl));
+    CHECK(error == "r:1: \"final_score\" is 100.01, outside 0..100");
+    CHECK_FALSE(read("id,final_score,part_b_paid\nb,-1,5\n", pay::Format::Csv));
+    CHECK(error == "r:2: \"final_score\" is -1, outside 0..100");
+  }
+  SECTION("missing fields and wrong kinds") {
+    CHECK_FALSE(read("{\"id\": \"a\", \"final_score\": 5}\n", pay::Format::Jsonl));
+    CHECK(error == "r:1: missing \"part_b_paid\"");
+    CHECK_FALSE(read("{\"id\": \"a\", \"final_score\": \"5\", \"part_b_paid\": 1}\n", pay::Format::Jsonl));
+    CHECK(error == "r:1: \"final_score\" must be a number");
+    CHECK_FALSE(read("[1, 2]\n", pay::Format::Jsonl));
+    CHECK(error.rfind("r:1: expected a JSON object", 0) == 0);
+    CHECK_FALSE(read("id,score\n", pay::Format::Csv));
+    CHECK(error.rfind("r:1: the CSV header must name", 0) == 0);
+  }
+}
