@@ -47,7 +47,7 @@ std::optional<Part> read_part(const Document& root, std::string_view key, const 
 
 std::string scalar_text(const Document& d) { return d.kind == Document::Kind::Object || d.kind == Document::Kind::Array ? "" : d.text; }
 
-const std::vector<std::string> kCaseKeys = {"case",      "title",          "source", "year",      "policy",   "profile",
+const std::vector<std::string> kCaseKeys = {"case",       "title",          "source", "year",      "policy",   "profile", "part_b_paid",
                                             "submission", "tolerance",     "expected", "expected_error", "uncertain", "notes"};
 
 }  // namespace

@@ -173,11 +173,15 @@ struct LineSax : nlohmann::json_sax<nlohmann::json> {
   bool top_object = false;
   std::string current;  // the key of the top-level field being read
   std::optional<std::string> id, score, paid;  // number text (score, paid) or string (id)
+  bool ineligible = false;                      // merit batch's "eligibility.eligible": false
   std::string bad;                              // a field of the wrong kind
   std::string parse_message;
 
   void value(const std::string& text, bool is_number, bool is_string) {
     if (depth != 1) return;
+    // merit batch writes "case", "final.score" and "eligibility.eligible": its results are read as they are.
+    if (current == "case") current = "id";
+    if (current == "final.score") current = "final_score";
     if (current == "id") {
       if (is_string || is_number) id = text;
       else bad = "\"id\" must be a string";
@@ -190,7 +194,14 @@ struct LineSax : nlohmann::json_sax<nlohmann::json> {
     }
   }
   bool null() override { value("", false, false); return true; }
-  bool boolean(bool) override { value("", false, false); return true; }
+  bool boolean(bool b) override {
+    if (depth == 1 && current == "eligibility.eligible") {
+      ineligible = !b;
+      return true;
+    }
+    value("", false, false);
+    return true;
+  }
   bool number_integer(number_integer_t v) override { value(std::to_string(v), true, false); return true; }
   bool number_unsigned(number_unsigned_t v) override { value(std::to_string(v), true, false); return true; }
   bool number_float(number_float_t, const string_t& s) override { value(s, true, false); return true; }
@@ -296,7 +307,7 @@ bool read_results(std::istream& in, const std::string& name, Format format, std:
                   std::string& error) {
   std::string line, why;
   size_t lineno = 0;
-  int id_col = -1, score_col = -1, paid_col = -1;
+  int id_col = -1, score_col = -1, paid_col = -1, eligible_col = -1;
   bool header = format == Format::Csv;
   auto fail = [&](const std::string& w) {
     error = fmt::format("{}:{}: {}", name, lineno, w);
@@ -312,6 +323,7 @@ bool read_results(std::istream& in, const std::string& name, Format format, std:
       if (!parsed) return fail(sax.parse_message.empty() ? "not valid JSON" : sax.parse_message);
       if (!sax.top_object) return fail("expected a JSON object {\"id\": ..., \"final_score\": ..., \"part_b_paid\": ...}");
       if (!sax.bad.empty()) return fail(sax.bad);
+      if (sax.ineligible) continue;  // not eligible for MIPS: no adjustment, not in the balance
       if (!add_clinician(sax.id.value_or(""), sax.score, sax.paid, out, why)) return fail(why);
       continue;
     }
@@ -319,8 +331,9 @@ bool read_results(std::istream& in, const std::string& name, Format format, std:
     if (header) {
       for (size_t i = 0; i < fields.size(); ++i) {
         std::string f = trim(fields[i]);
-        if (f == "id") id_col = static_cast<int>(i);
-        if (f == "final_score") score_col = static_cast<int>(i);
+        if (f == "id" || f == "case") id_col = static_cast<int>(i);
+        if (f == "final_score" || f == "final.score") score_col = static_cast<int>(i);
+        if (f == "eligibility.eligible") eligible_col = static_cast<int>(i);
         if (f == "part_b_paid") paid_col = static_cast<int>(i);
       }
       if (id_col < 0 || score_col < 0 || paid_col < 0)
@@ -331,6 +344,9 @@ bool read_results(std::istream& in, const std::string& name, Format format, std:
     int need = std::max({id_col, score_col, paid_col});
     if (static_cast<int>(fields.size()) <= need)
       return fail(fmt::format("{} fields, the header has at least {}", fields.size(), need + 1));
+    if (eligible_col >= 0 && static_cast<size_t>(eligible_col) < fields.size() &&
+        trim(fields[static_cast<size_t>(eligible_col)]) == "false")
+      continue;  // not eligible for MIPS: no adjustment, not in the balance
     if (!add_clinician(trim(fields[static_cast<size_t>(id_col)]), fields[static_cast<size_t>(score_col)],
                        fields[static_cast<size_t>(paid_col)], out, why))
       return fail(why);

@@ -51,6 +51,8 @@ Format format_for(const std::string& path);
 
 // Reads a results file: JSONL ({"id", "final_score", "part_b_paid"} per line) or CSV with a
 // header naming id, final_score and part_b_paid (other fields ignored). Blank lines are skipped.
+// merit batch's results are read as they are: "case" for id, "final.score" for final_score, and
+// a clinician whose "eligibility.eligible" is false is left out (no adjustment, not in the balance).
 // On the first bad line: false, and `error` is "<name>:<line>: <what>".
 bool read_results(std::istream& in, const std::string& name, Format format, std::vector<Clinician>& out,
                   std::string& error);

@@ -268,6 +268,18 @@ TEST_CASE("payments: results files, and bad input located by line", "[payments]"
     std::istringstream in(text);
     return pay::read_results(in, "r", f, pop, error);
   };
+  SECTION("merit batch's results are read as they are; clinicians not eligible are left out") {
+    REQUIRE(read("{\"case\":\"c1\",\"line\":1,\"eligibility.eligible\":true,\"final.score\":71.5,\"part_b_paid\":5000}\n"
+                 "{\"case\":\"c2\",\"line\":2,\"eligibility.eligible\":false,\"final.score\":0,\"part_b_paid\":900}\n",
+                 pay::Format::Jsonl));
+    REQUIRE(pop.size() == 1);
+    CHECK(pop[0].id == "c1");
+    CHECK(pop[0].score == D("71.5"));
+    REQUIRE(read("case,line,eligibility.eligible,final.score,part_b_paid\nc1,1,true,71.5,5000\nc2,2,false,0,900\n",
+                 pay::Format::Csv));
+    REQUIRE(pop.size() == 1);
+    CHECK(pop[0].id == "c1");
+  }
   SECTION("JSONL and CSV read the same numbers exactly") {
     REQUIRE(read("{\"id\": \"a\", \"final_score\": 72.5, \"part_b_paid\": 123456.78, \"extra\": [1]}\n\n"
                  "{\"part_b_paid\": 1e3, \"id\": 7, \"final_score\": 0.1}\n",
