@@ -245,6 +245,18 @@ int main(int argc, char** argv) {
                prog->definitions().size(), prog->code().size());
     return 0;
   }
+  if (argc > 1 && std::string(argv[1]) == "--profile-2018-eval") {  // for valgrind --tool=callgrind
+    dsl::Diagnostics diags;
+    auto cp = engine::compile_policy(fs::path(MERIT_SOURCE_DIR) / "policies" / "2018", diags);
+    engine::cms::PolicyRoots roots{fs::path(MERIT_SOURCE_DIR) / "policies"};
+    auto c = engine::cms::read_case(fs::path(MERIT_SOURCE_DIR) / "policies/2018/examples/clinic.yaml", roots, diags);
+    engine::Evaluator ev(*cp.program);
+    engine::Value input;
+    if (!cp.program || !c || !engine::cms::bind_case(*c, cp.policy, *cp.program, ev.arena(), input, diags)) return 1;
+    for (int i = 0; i < 200; ++i)
+      if (!ev.evaluate_order(input, cp.program->order(), false).ok()) return 2;
+    return 0;
+  }
   if (argc > 1 && std::string(argv[1]) == "--2018") {  // only the 2018 program (also for perf/callgrind)
     bench_2018(3, false);
     return 0;
