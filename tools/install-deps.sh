@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages merit needs to build and test, only those that are missing.
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev)
+          nlohmann-json3-dev chromium)
 if [[ "${1:-}" == "--with-fuzz" ]]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
