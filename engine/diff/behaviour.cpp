@@ -57,18 +57,8 @@ std::string signed_text(const dsl::Decimal& d) {
 
 namespace {
 
-dsl::Decimal minus(const dsl::Decimal& a, const dsl::Decimal& b) {
-  dsl::Decimal r;
-  add(a, b.negated(), r);
-  return r;
-}
-
 // ---- the change items ----
 
-struct Item {
-  std::string label;
-  std::function<void(Policy&)> apply;
-};
 
 template <class T, class Name>
 void replace_or_add(std::vector<T>& xs, const T& x, Name name_of) {
@@ -90,87 +80,13 @@ auto input_name = [](const InputDecl& i) { return i.name; };
 auto def_name = [](const std::shared_ptr<dsl::Definition>& d) { return d->qualified(); };
 auto fn_name = [](const std::shared_ptr<dsl::Function>& f) { return f->qualified(); };
 
-std::vector<Item> change_items(const CompiledPolicy& b, const StaticDiff& d) {
-  std::vector<Item> items;
-  const Policy& pb = b.policy;
-  bool arithmetic = false, submission = false, strict = false;
-  for (const auto& s : d.settings) {
-    arithmetic |= s.what.rfind("arithmetic.", 0) == 0;
-    submission |= s.what == "submission";
-    strict |= s.what == "strict_inputs";
-  }
-  bool year = false;
-  for (const auto& s : d.settings) year |= s.what == "year";
-  if (year) items.push_back({"year", [&pb](Policy& p) { p.year = pb.year; }});
-  if (arithmetic) items.push_back({"arithmetic", [&pb](Policy& p) { p.arithmetic = pb.arithmetic; }});
-  if (strict) items.push_back({"strict_inputs", [&pb](Policy& p) { p.strict_inputs = pb.strict_inputs; }});
 
-  std::vector<std::string> removed;
-  std::vector<std::function<void(Policy&)>> removals;
-  for (const auto& i : d.inputs) {
-    std::string name = i.what.substr(6);  // "input."
-    if (i.change == Change::Removed) {
-      removed.push_back(i.what);
-      removals.push_back([name](Policy& p) { erase_named(p.inputs, name, input_name); });
-      continue;
-    }
-    for (const auto& decl : pb.inputs)
-      if (decl.name == name) items.push_back({i.what, [&decl](Policy& p) { replace_or_add(p.inputs, decl, input_name); }});
-  }
-  auto param_item = [&](const std::string& name, Change change, const char* kind) {
-    if (change == Change::Removed) {
-      removed.push_back(fmt::format("{} {}", kind, name));
-      removals.push_back([name](Policy& p) { erase_named(p.parameters, name, param_name); });
-      return;
-    }
-    const Parameter* src = pb.find_parameter(name);
-    if (src) items.push_back({fmt::format("{} {}", kind, name), [src](Policy& p) { replace_or_add(p.parameters, *src, param_name); }});
-  };
-  for (const auto& x : d.parameters)
-    if (x.value_changed()) param_item(x.name, x.change, "param");
-  // The submission format goes with the tables: it names the tables that list each category's
-  // measures, and renamed ids only read with the new tables.
-  if (submission) items.push_back({"submission format", [&pb](Policy& p) { p.submission = pb.submission; }});
-  for (const auto& t : d.tables)
-    if (t.rows_changed()) param_item(t.name, t.change, "table");
-
-  for (const auto& f : d.functions) {
-    if (f.change == Change::Removed) {
-      removed.push_back("fn " + f.name);
-      removals.push_back([name = f.name](Policy& p) { erase_named(p.functions, name, fn_name); });
-      continue;
-    }
-    if (!f.logic_changed) continue;
-    for (const auto& src : pb.functions)
-      if (src->qualified() == f.name)
-        items.push_back({"fn " + f.name, [src](Policy& p) { replace_or_add(p.functions, src, fn_name); }});
-  }
-
-  // Definitions in B's dependency order.
-  std::map<std::string, size_t> rank;
-  for (size_t k = 0; k < b.program->order().size(); ++k)
-    rank[b.program->definitions()[static_cast<size_t>(b.program->order()[k])].name] = k;
-  std::vector<const DefDiff*> defs;
-  for (const auto& x : d.definitions) {
-    if (x.change == Change::Removed) {
-      removed.push_back("def " + x.name);
-      removals.push_back([name = x.name](Policy& p) { erase_named(p.definitions, name, def_name); });
-      continue;
-    }
-    if (x.logic_changed || x.type_changed()) defs.push_back(&x);
-  }
-  std::stable_sort(defs.begin(), defs.end(), [&](const DefDiff* x, const DefDiff* y) { return rank[x->name] < rank[y->name]; });
-  for (const DefDiff* x : defs)
-    for (const auto& src : pb.definitions)
-      if (src->qualified() == x->name)
-        items.push_back({"def " + x->name, [src](Policy& p) { replace_or_add(p.definitions, src, def_name); }});
-
-  if (!removals.empty())
-    items.push_back({fmt::format("removed: {}", fmt::join(removed, ", ")), [removals](Policy& p) {
-                       for (const auto& r : removals) r(p);
-                     }});
-  return items;
+dsl::Decimal minus(const dsl::Decimal& a, const dsl::Decimal& b) {
+  dsl::Decimal r;
+  add(a, b.negated(), r);
+  return r;
 }
+
 
 // ---- scoring one case ----
 
@@ -259,6 +175,103 @@ struct Scorer {
   }
 };
 
+std::vector<cms::CaseFile> cases_for_year(const std::vector<cms::CaseFile>& cases, const std::string& year) {
+  std::vector<cms::CaseFile> out = cases;
+  if (auto y = dsl::Decimal::parse(year); y && y->is_integer())
+    for (auto& c : out) set_performance_year(c.submission.doc, y->to_string());
+  return out;
+}
+
+std::optional<dsl::Decimal> param_number(const Policy& p, const std::string& name) {
+  const Parameter* x = p.find_parameter(name);
+  if (x && (x->value.kind == Datum::Kind::Number || x->value.kind == Datum::Kind::Money)) return x->value.number;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<ChangeItem> change_items(const CompiledPolicy& b, const StaticDiff& d) {
+  std::vector<ChangeItem> items;
+  const Policy& pb = b.policy;
+  bool arithmetic = false, submission = false, strict = false;
+  for (const auto& s : d.settings) {
+    arithmetic |= s.what.rfind("arithmetic.", 0) == 0;
+    submission |= s.what == "submission";
+    strict |= s.what == "strict_inputs";
+  }
+  bool year = false;
+  for (const auto& s : d.settings) year |= s.what == "year";
+  if (year) items.push_back({"year", [&pb](Policy& p) { p.year = pb.year; }});
+  if (arithmetic) items.push_back({"arithmetic", [&pb](Policy& p) { p.arithmetic = pb.arithmetic; }});
+  if (strict) items.push_back({"strict_inputs", [&pb](Policy& p) { p.strict_inputs = pb.strict_inputs; }});
+
+  std::vector<std::string> removed;
+  std::vector<std::function<void(Policy&)>> removals;
+  for (const auto& i : d.inputs) {
+    std::string name = i.what.substr(6);  // "input."
+    if (i.change == Change::Removed) {
+      removed.push_back(i.what);
+      removals.push_back([name](Policy& p) { erase_named(p.inputs, name, input_name); });
+      continue;
+    }
+    for (const auto& decl : pb.inputs)
+      if (decl.name == name) items.push_back({i.what, [&decl](Policy& p) { replace_or_add(p.inputs, decl, input_name); }});
+  }
+  auto param_item = [&](const std::string& name, Change change, const char* kind) {
+    if (change == Change::Removed) {
+      removed.push_back(fmt::format("{} {}", kind, name));
+      removals.push_back([name](Policy& p) { erase_named(p.parameters, name, param_name); });
+      return;
+    }
+    const Parameter* src = pb.find_parameter(name);
+    if (src) items.push_back({fmt::format("{} {}", kind, name), [src](Policy& p) { replace_or_add(p.parameters, *src, param_name); }});
+  };
+  for (const auto& x : d.parameters)
+    if (x.value_changed()) param_item(x.name, x.change, "param");
+  // The submission format goes with the tables: it names the tables that list each category's
+  // measures, and renamed ids only read with the new tables.
+  if (submission) items.push_back({"submission format", [&pb](Policy& p) { p.submission = pb.submission; }});
+  for (const auto& t : d.tables)
+    if (t.rows_changed()) param_item(t.name, t.change, "table");
+
+  for (const auto& f : d.functions) {
+    if (f.change == Change::Removed) {
+      removed.push_back("fn " + f.name);
+      removals.push_back([name = f.name](Policy& p) { erase_named(p.functions, name, fn_name); });
+      continue;
+    }
+    if (!f.logic_changed) continue;
+    for (const auto& src : pb.functions)
+      if (src->qualified() == f.name)
+        items.push_back({"fn " + f.name, [src](Policy& p) { replace_or_add(p.functions, src, fn_name); }});
+  }
+
+  // Definitions in B's dependency order.
+  std::map<std::string, size_t> rank;
+  for (size_t k = 0; k < b.program->order().size(); ++k)
+    rank[b.program->definitions()[static_cast<size_t>(b.program->order()[k])].name] = k;
+  std::vector<const DefDiff*> defs;
+  for (const auto& x : d.definitions) {
+    if (x.change == Change::Removed) {
+      removed.push_back("def " + x.name);
+      removals.push_back([name = x.name](Policy& p) { erase_named(p.definitions, name, def_name); });
+      continue;
+    }
+    if (x.logic_changed || x.type_changed()) defs.push_back(&x);
+  }
+  std::stable_sort(defs.begin(), defs.end(), [&](const DefDiff* x, const DefDiff* y) { return rank[x->name] < rank[y->name]; });
+  for (const DefDiff* x : defs)
+    for (const auto& src : pb.definitions)
+      if (src->qualified() == x->name)
+        items.push_back({"def " + x->name, [src](Policy& p) { replace_or_add(p.definitions, src, def_name); }});
+
+  if (!removals.empty())
+    items.push_back({fmt::format("removed: {}", fmt::join(removed, ", ")), [removals](Policy& p) {
+                       for (const auto& r : removals) r(p);
+                     }});
+  return items;
+}
+
 // A case scored under a policy of another year: its submission's performanceYear is set to the
 // policy's year (otherwise the submission reader refuses it, I806). The case's own `year:` is
 // ignored anyway: the caller chooses the policies.
@@ -279,21 +292,6 @@ void set_performance_year(Document& d, const std::string& year) {
       for (size_t j = 0; j < d.items[i].keys.size(); ++j)
         if (d.items[i].keys[j] == "submission") set_in(d.items[i].items[j]);
 }
-
-std::vector<cms::CaseFile> cases_for_year(const std::vector<cms::CaseFile>& cases, const std::string& year) {
-  std::vector<cms::CaseFile> out = cases;
-  if (auto y = dsl::Decimal::parse(year); y && y->is_integer())
-    for (auto& c : out) set_performance_year(c.submission.doc, y->to_string());
-  return out;
-}
-
-std::optional<dsl::Decimal> param_number(const Policy& p, const std::string& name) {
-  const Parameter* x = p.find_parameter(name);
-  if (x && (x->value.kind == Datum::Kind::Number || x->value.kind == Datum::Kind::Money)) return x->value.number;
-  return std::nullopt;
-}
-
-}  // namespace
 
 Behaviour compare_cases(const CompiledPolicy& a, const CompiledPolicy& b, const StaticDiff& d,
                         const std::vector<std::filesystem::path>& case_files) {
@@ -398,7 +396,7 @@ Behaviour compare_cases(const CompiledPolicy& a, const CompiledPolicy& b, const 
   };
 
   // The steps.
-  std::vector<Item> items = change_items(b, d);
+  std::vector<ChangeItem> items = change_items(b, d);
   Policy work = a.policy;
   work.outputs.clear();  // intermediate policies evaluate the attributed rules only; no lint
   work.output_where.clear();

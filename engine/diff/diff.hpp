@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "dsl/decimal.hpp"
 #include "dsl/diagnostic.hpp"
 #include "engine/compiler.hpp"
+#include "engine/input.hpp"
 
 namespace merit::engine::diff {
 
@@ -183,6 +185,21 @@ extern const std::vector<std::string> kCaseMetrics;
 // The rules whose change is attributed: final.score (which every case needs) and
 // payment.adjustment (when both policies have it).
 extern const std::vector<std::string> kAttributed;
+
+// One change of the attribution: its label ("param payment.performance_threshold") and how it
+// turns a copy of A's policy one step nearer B's.
+struct ChangeItem {
+  std::string label;
+  std::function<void(Policy&)> apply;
+};
+// The changes `d` reports that can move a score, in the attribution order (engine/diff/
+// behaviour.cpp states it; docs/diff.md). `b` is the policy `d` was computed against; the items
+// refer into it, so it must outlive them.
+std::vector<ChangeItem> change_items(const CompiledPolicy& b, const StaticDiff& d);
+
+// For scoring a case under another year's policy: sets the submission's performanceYear (also
+// inside the API's {"data": {"submission": ...}}) to `year`, which the submission reader checks.
+void set_performance_year(Document& submission, const std::string& year);
 
 // Scores each case file under A and B and attributes the changes of final.score and
 // payment.adjustment (engine/diff/behaviour.cpp states the order of the steps). `a` and `b` must be

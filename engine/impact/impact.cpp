@@ -57,135 +57,7 @@ Decimal mean_of(const Decimal& sum, uint64_t n, int scale) {
   return r;
 }
 
-// ---- the change items (as engine/diff/behaviour.cpp's change_items) ----
-
-struct Item {
-  std::string label;
-  std::function<void(Policy&)> apply;
-};
-
-template <class T, class Name>
-void replace_or_add(std::vector<T>& xs, const T& x, Name name_of) {
-  for (auto& y : xs)
-    if (name_of(y) == name_of(x)) {
-      y = x;
-      return;
-    }
-  xs.push_back(x);
-}
-
-template <class T, class Name>
-void erase_named(std::vector<T>& xs, const std::string& name, Name name_of) {
-  xs.erase(std::remove_if(xs.begin(), xs.end(), [&](const T& y) { return name_of(y) == name; }), xs.end());
-}
-
-auto param_name = [](const Parameter& p) { return p.name; };
-auto input_name_of = [](const InputDecl& i) { return i.name; };
-auto def_name = [](const std::shared_ptr<dsl::Definition>& d) { return d->qualified(); };
-auto fn_name = [](const std::shared_ptr<dsl::Function>& f) { return f->qualified(); };
-
-std::vector<Item> change_items(const CompiledPolicy& b, const diff::StaticDiff& d) {
-  using diff::Change;
-  std::vector<Item> items;
-  const Policy& pb = b.policy;
-  bool arithmetic = false, submission = false, strict = false, year = false;
-  for (const auto& s : d.settings) {
-    arithmetic |= s.what.rfind("arithmetic.", 0) == 0;
-    submission |= s.what == "submission";
-    strict |= s.what == "strict_inputs";
-    year |= s.what == "year";
-  }
-  if (year) items.push_back({"year", [&pb](Policy& p) { p.year = pb.year; }});
-  if (arithmetic) items.push_back({"arithmetic", [&pb](Policy& p) { p.arithmetic = pb.arithmetic; }});
-  if (strict) items.push_back({"strict_inputs", [&pb](Policy& p) { p.strict_inputs = pb.strict_inputs; }});
-
-  std::vector<std::string> removed;
-  std::vector<std::function<void(Policy&)>> removals;
-  for (const auto& i : d.inputs) {
-    std::string name = i.what.substr(6);  // "input."
-    if (i.change == Change::Removed) {
-      removed.push_back(i.what);
-      removals.push_back([name](Policy& p) { erase_named(p.inputs, name, input_name_of); });
-      continue;
-    }
-    for (const auto& decl : pb.inputs)
-      if (decl.name == name)
-        items.push_back({i.what, [&decl](Policy& p) { replace_or_add(p.inputs, decl, input_name_of); }});
-  }
-  auto param_item = [&](const std::string& name, Change change, const char* kind) {
-    if (change == Change::Removed) {
-      removed.push_back(fmt::format("{} {}", kind, name));
-      removals.push_back([name](Policy& p) { erase_named(p.parameters, name, param_name); });
-      return;
-    }
-    const Parameter* src = pb.find_parameter(name);
-    if (src)
-      items.push_back({fmt::format("{} {}", kind, name), [src](Policy& p) { replace_or_add(p.parameters, *src, param_name); }});
-  };
-  for (const auto& x : d.parameters)
-    if (x.value_changed()) param_item(x.name, x.change, "param");
-  if (submission) items.push_back({"submission format", [&pb](Policy& p) { p.submission = pb.submission; }});
-  for (const auto& t : d.tables)
-    if (t.rows_changed()) param_item(t.name, t.change, "table");
-
-  for (const auto& f : d.functions) {
-    if (f.change == Change::Removed) {
-      removed.push_back("fn " + f.name);
-      removals.push_back([name = f.name](Policy& p) { erase_named(p.functions, name, fn_name); });
-      continue;
-    }
-    if (!f.logic_changed) continue;
-    for (const auto& src : pb.functions)
-      if (src->qualified() == f.name)
-        items.push_back({"fn " + f.name, [src](Policy& p) { replace_or_add(p.functions, src, fn_name); }});
-  }
-
-  std::map<std::string, size_t> rank;
-  for (size_t k = 0; k < b.program->order().size(); ++k)
-    rank[b.program->definitions()[static_cast<size_t>(b.program->order()[k])].name] = k;
-  std::vector<const diff::DefDiff*> defs;
-  for (const auto& x : d.definitions) {
-    if (x.change == Change::Removed) {
-      removed.push_back("def " + x.name);
-      removals.push_back([name = x.name](Policy& p) { erase_named(p.definitions, name, def_name); });
-      continue;
-    }
-    if (x.logic_changed || x.type_changed()) defs.push_back(&x);
-  }
-  std::stable_sort(defs.begin(), defs.end(),
-                   [&](const diff::DefDiff* x, const diff::DefDiff* y) { return rank[x->name] < rank[y->name]; });
-  for (const diff::DefDiff* x : defs)
-    for (const auto& src : pb.definitions)
-      if (src->qualified() == x->name)
-        items.push_back({"def " + x->name, [src](Policy& p) { replace_or_add(p.definitions, src, def_name); }});
-
-  if (!removals.empty())
-    items.push_back({fmt::format("removed: {}", fmt::join(removed, ", ")), [removals](Policy& p) {
-                       for (const auto& r : removals) r(p);
-                     }});
-  return items;
-}
-
 // ---- one line, read once; scored under several policies ----
-
-// Sets the submission's performanceYear to the scoring policy's year (as behaviour.cpp does).
-void set_performance_year(Document& d, const std::string& year) {
-  auto set_in = [&](Document& obj) {
-    if (obj.kind != Document::Kind::Object) return false;
-    for (size_t i = 0; i < obj.keys.size() && i < obj.items.size(); ++i)
-      if (obj.keys[i] == "performanceYear") {
-        obj.items[i].kind = Document::Kind::Number;
-        obj.items[i].text = year;
-        return true;
-      }
-    return false;
-  };
-  if (set_in(d) || d.kind != Document::Kind::Object) return;
-  for (size_t i = 0; i < d.keys.size() && i < d.items.size(); ++i)
-    if (d.keys[i] == "data" && d.items[i].kind == Document::Kind::Object)
-      for (size_t j = 0; j < d.items[i].keys.size(); ++j)
-        if (d.items[i].keys[j] == "submission") set_in(d.items[i].items[j]);
-}
 
 std::string first_line(const std::string& r) {
   auto nl = r.find('\n');
@@ -202,7 +74,7 @@ struct Line {
     auto it = by_year.find(year);
     if (it != by_year.end()) return it->second;
     cms::CaseFile c = base;
-    if (auto y = Decimal::parse(year); y && y->is_integer()) set_performance_year(c.submission.doc, y->to_string());
+    if (auto y = Decimal::parse(year); y && y->is_integer()) diff::set_performance_year(c.submission.doc, y->to_string());
     return by_year.emplace(year, std::move(c)).first->second;
   }
 };
@@ -387,7 +259,7 @@ ImpactReport run_impact(const CompiledPolicy& a, const CompiledPolicy& b, const 
 
   Attribution& at = rep.attribution;
   at.every = options.sample_every;
-  std::vector<Item> items = at.every ? change_items(b, d) : std::vector<Item>{};
+  std::vector<diff::ChangeItem> items = at.every ? diff::change_items(b, d) : std::vector<diff::ChangeItem>{};
   std::vector<std::unique_ptr<StepProgram>> steps;  // intermediate steps (the last step is B itself)
   std::vector<std::unique_ptr<Target>> step_targets;
   std::vector<std::vector<Evaluator>> step_evs;
