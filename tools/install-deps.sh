@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages merit needs to build and test, only those that are missing.
+# --with-fuzz (tools/test.sh) adds what only the tests need: clang's libFuzzer, and Chromium for
+# the impact report's browser test; the quick start builds and runs without them.
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev chromium)
-if [[ "${1:-}" == "--with-fuzz" ]]; then packages+=(clang libclang-rt-14-dev); fi
+          nlohmann-json3-dev)
+if [[ "${1:-}" == "--with-fuzz" ]]; then packages+=(clang libclang-rt-14-dev chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
