@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,18 @@ struct CommandRegistrar {
 };
 
 void print_diags(const dsl::Diagnostics& diags, const Common& c);
+
+// Where `--year 2018` (and a case's `year: 2018`) finds its policy directory: the --policies
+// option, else $MERIT_POLICIES, else the source tree's policies/ (MERIT_POLICY_ROOT).
+std::filesystem::path policies_root(const std::string& option);
+
+// A policy named on the command line: a directory holding policy.yaml, or a year under `root`.
+// Otherwise a message listing the known years, and nothing.
+std::optional<std::filesystem::path> resolve_policy(const std::string& arg, const std::filesystem::path& root);
+
+// Case files named on the command line: files as given, folders searched for *.yaml / *.yml
+// (sorted). A name that is neither is reported and sets `ok` to false.
+std::vector<std::filesystem::path> case_files(const std::vector<std::string>& paths, bool& ok);
 
 // Writes `text` to `output` through a temporary file renamed into place, so that a failure
 // leaves no partial output; "" or "-" is stdout. Returns kOk or kUsage (with a message).

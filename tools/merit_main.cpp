@@ -3,8 +3,10 @@
 // run time (their errors are listed with the results).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +29,56 @@ std::vector<CommandSpec>& command_registry() {
 void print_diags(const dsl::Diagnostics& diags, const Common& c) {
   if (!diags.empty()) std::cerr << diags.render(c.color_stderr());
 }
+fs::path policies_root(const std::string& option) {
+  if (!option.empty()) return option;
+  if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) return env;
+  return MERIT_POLICY_ROOT;
+}
+
+std::vector<std::string> known_years(const fs::path& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (e.is_directory(ec) && fs::exists(e.path() / "policy.yaml", ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<fs::path> resolve_policy(const std::string& arg, const fs::path& root) {
+  std::error_code ec;
+  if (fs::is_directory(arg, ec)) {
+    if (fs::exists(fs::path(arg) / "policy.yaml", ec)) return fs::path(arg);
+    std::cerr << fmt::format("merit: '{}' has no policy.yaml\n", arg);
+    return std::nullopt;
+  }
+  fs::path dir = root / arg;
+  if (!arg.empty() && arg.find('/') == std::string::npos && fs::exists(dir / "policy.yaml", ec)) return dir;
+  auto years = known_years(root);
+  std::cerr << fmt::format("merit: '{}' is neither a policy directory nor a known year (known years under {}: {})\n", arg,
+                           root.string(), years.empty() ? "none" : fmt::format("{}", fmt::join(years, ", ")));
+  return std::nullopt;
+}
+
+std::vector<fs::path> case_files(const std::vector<std::string>& paths, bool& ok) {
+  std::vector<fs::path> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> here;
+      for (const auto& e : fs::recursive_directory_iterator(p, ec))
+        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) here.push_back(e.path());
+      std::sort(here.begin(), here.end());
+      out.insert(out.end(), here.begin(), here.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      out.emplace_back(p);
+    } else {
+      std::cerr << fmt::format("merit: no case file or folder '{}'\n", p);
+      ok = false;
+    }
+  }
+  return out;
+}
+
 int emit(const std::string& text, const std::string& output) {
   if (output.empty() || output == "-") {
     std::cout << text;

@@ -24,14 +24,7 @@ struct BatchArgs {
   unsigned threads = 0;
 };
 
-fs::path policy_dir(const BatchArgs& a) {
-  if (!a.policy.empty()) return a.policy;
-  std::string root = a.policies;
-  if (root.empty())
-    if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) root = env;
-  if (root.empty()) root = MERIT_POLICY_ROOT;
-  return fs::path(root) / a.year;
-}
+fs::path policy_dir(const BatchArgs& a) { return !a.policy.empty() ? fs::path(a.policy) : policies_root(a.policies) / a.year; }
 
 int run_batch_command(const BatchArgs& a, const Common& common) {
   if (a.year.empty() && a.policy.empty()) {

@@ -26,15 +26,8 @@ struct GenerateArgs {
   bool quiet = false;
 };
 
-// Where `--year 2018` looks, as for `merit score`: --policies, $MERIT_POLICIES, else the source tree's policies/.
-fs::path policy_root(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) return env;
-  return MERIT_POLICY_ROOT;
-}
-
 int run_generate(const GenerateArgs& a, const Common& common) {
-  fs::path dir = !a.policy.empty() ? fs::path(a.policy) : policy_root(a.policies) / a.year;
+  fs::path dir = !a.policy.empty() ? fs::path(a.policy) : policies_root(a.policies) / a.year;
   if (a.policy.empty() && a.year.empty()) {
     std::cerr << "merit: say which year's tables to draw from: --year 2018 (or --policy DIR)\n";
     return kUsage;

@@ -30,28 +30,8 @@ struct ImpactArgs {
   size_t chunk = 4096;
 };
 
-fs::path impact_policy_root(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) return env;
-  return MERIT_POLICY_ROOT;
-}
-
-// A directory is a policy directory; anything else is a year under the policy root (as merit diff).
-std::optional<fs::path> resolve_policy(const std::string& arg, const fs::path& root) {
-  std::error_code ec;
-  if (fs::is_directory(arg, ec)) {
-    if (fs::exists(fs::path(arg) / "policy.yaml", ec)) return fs::path(arg);
-    std::cerr << fmt::format("merit impact: '{}' has no policy.yaml\n", arg);
-    return std::nullopt;
-  }
-  fs::path dir = root / arg;
-  if (!arg.empty() && arg.find('/') == std::string::npos && fs::exists(dir / "policy.yaml", ec)) return dir;
-  std::cerr << fmt::format("merit impact: '{}' is neither a policy directory nor a year under {}\n", arg, root.string());
-  return std::nullopt;
-}
-
 int run_impact_command(const ImpactArgs& a, const Common& common) {
-  fs::path root = impact_policy_root(a.policies);
+  fs::path root = policies_root(a.policies);
   auto da = resolve_policy(a.a, root), db = resolve_policy(a.b, root);
   if (!da || !db) return kUsage;
   std::string format = a.format;

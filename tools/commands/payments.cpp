@@ -24,13 +24,6 @@ struct PaymentsArgs {
   std::string results, year, policy, policies, output, summary;
 };
 
-// As `merit score --year`: --policies, $MERIT_POLICIES, else the source tree's policies/.
-fs::path policy_root(const std::string& option) {
-  if (!option.empty()) return option;
-  if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) return env;
-  return MERIT_POLICY_ROOT;
-}
-
 // Writes the clinicians' lines to `path` (through a temporary file renamed into place, so that a
 // failure leaves nothing) or to stdout.
 int write_lines(const std::string& path, const pay::Parameters& p, const pay::Solution& s,
@@ -82,7 +75,7 @@ int run_payments(const PaymentsArgs& a, const Common& common) {
   if (!a.policy.empty()) {
     dir = a.policy;
   } else if (!a.year.empty()) {
-    dir = policy_root(a.policies) / a.year;
+    dir = policies_root(a.policies) / a.year;
   } else {
     std::cerr << "merit: say which year's rules to use: --year 2018 (or --policy DIR)\n";
     return kUsage;

@@ -23,14 +23,6 @@ namespace merit::cli {
 
 namespace {
 
-// Where `--year 2018` and a case's `year: 2018` look: --policies, $MERIT_POLICIES, else the
-// policies/ folder of the source tree merit was built from.
-engine::cms::PolicyRoots policy_roots(const std::string& option) {
-  if (!option.empty()) return {option};
-  if (const char* env = std::getenv("MERIT_POLICIES"); env && *env) return {env};
-  return {MERIT_POLICY_ROOT};
-}
-
 // Compiled policies by directory, so that a test run compiles each year once.
 class PolicyCache {
  public:
@@ -84,7 +76,7 @@ fs::path choose_policy(const ScoreArgs& a, const engine::cms::CaseFile& c, const
 
 
 int run_score(const ScoreArgs& a, const Common& common) {
-  auto roots = policy_roots(a.policies);
+  auto roots = engine::cms::PolicyRoots{policies_root(a.policies)};
   std::error_code ec;
   for (const auto& f : {a.target, a.profile})
     if (!f.empty() && !fs::is_regular_file(f, ec)) {
@@ -161,26 +153,6 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
-std::vector<fs::path> case_files(const std::vector<std::string>& paths, bool& ok) {
-  std::vector<fs::path> out;
-  for (const auto& p : paths) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> here;
-      for (const auto& e : fs::recursive_directory_iterator(p, ec))
-        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) here.push_back(e.path());
-      std::sort(here.begin(), here.end());
-      out.insert(out.end(), here.begin(), here.end());
-    } else if (fs::is_regular_file(p, ec)) {
-      out.emplace_back(p);
-    } else {
-      std::cerr << fmt::format("merit: no case file or folder '{}'\n", p);
-      ok = false;
-    }
-  }
-  return out;
-}
-
 CaseResult run_one(const fs::path& file, const TestArgs& a, const engine::cms::PolicyRoots& roots, PolicyCache& cache,
                    const Common& common) {
   CaseResult r;
@@ -233,7 +205,7 @@ CaseResult run_one(const fs::path& file, const TestArgs& a, const engine::cms::P
 }
 
 int run_test(const TestArgs& a, const Common& common) {
-  auto roots = policy_roots(a.policies);
+  auto roots = engine::cms::PolicyRoots{policies_root(a.policies)};
   bool ok = true;
   auto files = case_files(a.paths, ok);
   if (!ok) return kUsage;
@@ -281,7 +253,7 @@ struct ExplainArgs {
 };
 
 int run_explain_case(const ExplainArgs& a, const Common& common) {
-  auto roots = policy_roots(a.policies);
+  auto roots = engine::cms::PolicyRoots{policies_root(a.policies)};
   std::error_code ec;
   if (!fs::is_regular_file(a.target, ec)) {
     std::cerr << fmt::format("merit: cannot read '{}' (give a case file, or a policy directory and an input)\n", a.target);
