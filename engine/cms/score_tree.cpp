@@ -23,6 +23,13 @@ struct Values {
     const auto& def = program.definitions()[static_cast<size_t>(i)];
     return json::parse(render_value_json(outcome.values[static_cast<size_t>(i)], def.type));
   }
+  // A parameter's value (the policy's data, e.g. ia.max_points), or null.
+  json param(std::string_view name) const {
+    int i = program.find_parameter(name);
+    if (i < 0) return nullptr;
+    const auto& p = program.parameters()[static_cast<size_t>(i)];
+    return json::parse(render_value_json(program.constants()[p.constant], p.type));
+  }
   std::string exact(std::string_view name) const {
     int i = program.find_definition(name);
     if (i < 0 || outcome.state[static_cast<size_t>(i)] != Outcome::State::Ok) return "";
@@ -156,8 +163,8 @@ std::string render_score_json(const Program& program, const Outcome& outcome, co
                           {"metadata", {{"weight", a.value("weight", "")}, {"complete", a.value("done", false)}}}});
   json ia = {{"name", "ia"},
              {"value", shown(v.get("ia.percent"))},
-             {"detail", fmt::format("{} of 40 activity points", shown(v.get("ia.points"), 2).dump())},
-             {"metadata", {{"points", v.get("ia.points")}, {"maxContribution", 40}}},
+             {"detail", fmt::format("{} of {} activity points", shown(v.get("ia.points"), 2).dump(), v.param("ia.max_points").dump())},
+             {"metadata", {{"points", v.get("ia.points")}, {"maxContribution", v.param("ia.max_points")}}},
              {"parts", ia_parts}};
 
   json aci_sets = json::array();
@@ -196,7 +203,7 @@ std::string render_score_json(const Program& program, const Outcome& outcome, co
            {{"name", "complexPatientBonus"}, {"value", shown(v.get("final.complex_patient_bonus"))}}}}}}},
       {"metadata",
        {{"case", view.case_id},
-        {"maxTotalScore", 100},
+        {"maxTotalScore", v.param("final.cap")},
         {"unroundedScoreValue", v.exact("final.unrounded")},
         {"scoredCategories", v.get("weights.scored_categories")},
         {"aciReweightCause", v.get("weights.aci_reweight_cause")}}},
