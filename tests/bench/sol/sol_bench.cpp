@@ -164,27 +164,39 @@ int main(int argc, char** argv) {
     ids.push_back(c.id);
   }
 
-  // The 2018 regression cases (tests/regression/2018): hand-made edge cases the generator does not
-  // draw (CAHPS, Web Interface, virtual groups, reweighting causes...). Checked, never timed.
+  // Hand-made cases, checked and never timed: the 2018 regression cases (tests/regression/2018;
+  // a case that expects an input error is skipped) and this benchmark's own (sol/cases: virtual
+  // groups, QCDR and multi-rate measures, APM rows, table misses), which must all bind. They cover
+  // what the generator does not draw (CAHPS, Web Interface, reweighting causes...).
   size_t generated = inputs.size();
   {
     engine::cms::PolicyRoots roots{fs::path(MERIT_SOURCE_DIR) / "policies"};
-    std::vector<fs::path> files;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(fs::path(MERIT_SOURCE_DIR) / "tests" / "regression" / "2018", ec))
-      if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      dsl::Diagnostics d;
-      auto c = engine::cms::read_case(file, roots, d);
-      if (!c || !c->expected_error.empty()) continue;
-      if (!c->policy_dir.empty() && fs::weakly_canonical(c->policy_dir, ec) !=
-                                        fs::weakly_canonical(fs::path(MERIT_SOURCE_DIR) / "policies" / "2018", ec))
-        continue;  // a case for another policy (a what-if layer)
-      Value input;
-      if (!engine::cms::bind_case(*c, compiled.policy, program, inputs_arena, input, d, &index)) continue;
-      inputs.push_back(input);
-      ids.push_back(file.filename().string());
+    const fs::path year_dir = fs::weakly_canonical(fs::path(MERIT_SOURCE_DIR) / "policies" / "2018");
+    const fs::path dirs[] = {fs::path(MERIT_SOURCE_DIR) / "tests" / "regression" / "2018",
+                             fs::path(MERIT_SOURCE_DIR) / "tests" / "bench" / "sol" / "cases"};
+    for (const fs::path& dir : dirs) {
+      const bool own = &dir == &dirs[1];
+      std::vector<fs::path> files;
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files) {
+        dsl::Diagnostics d;
+        auto c = engine::cms::read_case(file, roots, d);
+        Value input;
+        bool usable = c && c->expected_error.empty() &&
+                      (c->policy_dir.empty() || fs::weakly_canonical(c->policy_dir, ec) == year_dir);  // not a what-if layer
+        if (usable && engine::cms::bind_case(*c, compiled.policy, program, inputs_arena, input, d, &index)) {
+          inputs.push_back(input);
+          ids.push_back(file.filename().string());
+        } else if (own) {
+          d.sort();
+          std::fprintf(stderr, "merit_sol_bench: %s is not a usable 2018 case:\n%s", file.string().c_str(),
+                       d.render(false).c_str());
+          return 1;
+        }
+      }
     }
   }
 
@@ -235,7 +247,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "merit_sol_bench: %zu disagreements in %zu cases\n", mismatches, n);
     return 1;
   }
-  std::printf("agreement: %zu generated cases (seed %llu) + %zu regression cases, %zu eligible, %zu values each, all equal "
+  std::printf("agreement: %zu generated cases (seed %llu) + %zu hand-made cases, %zu eligible, %zu values each, all equal "
               "exactly%s\n", generated, static_cast<unsigned long long>(opt.seed), n - generated, eligible, kNCompared,
               not_ok ? fmt::format(" ({} failed in both)", not_ok).c_str() : "");
   if (opt.check_only) return 0;
