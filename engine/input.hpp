@@ -28,7 +28,7 @@ struct Document {
   const Document* find(std::string_view key) const;
 };
 
-// Parses JSON (nlohmann::json's SAX parser) or YAML (chosen by `format`: "json", "yaml", or
+// Parses JSON (simdjson, or nlohmann::json's SAX parser where simdjson declines) or YAML (chosen by `format`: "json", "yaml", or
 // "" to decide from the file name's extension). Reports I800 on malformed text.
 std::optional<Document> parse_document(const dsl::SourcePtr& source, dsl::Diagnostics& diags,
                                        std::string_view format = "");
@@ -44,6 +44,14 @@ std::string describe(const Document& d);
 // A JSON number's exact value from its text; an exponent moves the decimal point in the text
 // (1.5e2 is 150), and a value that needs more than 18 fractional digits is refused, not rounded.
 std::optional<dsl::Decimal> json_number(std::string_view text);
+
+namespace detail {
+// The two JSON parsers behind parse_document, exposed for the test that they agree: the fast
+// one (simdjson) returns nothing where it declines, and then the reference (nlohmann's SAX
+// parser, which locates every error) runs.
+std::optional<Document> parse_json_fast(const std::string& text);
+std::optional<Document> parse_json_reference(const dsl::SourcePtr& source, dsl::Diagnostics& diags);
+}  // namespace detail
 
 // A value from the document, typed (exposed for tests and the case runner).
 bool bind_value(const Document& doc, const dsl::Type& type, Arena& arena, Value& out, dsl::Diagnostics& diags,

@@ -4,7 +4,7 @@
 # the impact report's browser test; the quick start builds and runs without them.
 set -euo pipefail
 packages=(cmake ninja-build g++ make pkg-config tao-pegtl-dev libyaml-cpp-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev libcsv-dev)
+          nlohmann-json3-dev libsimdjson-dev libcsv-dev)
 if [[ "${1:-}" == "--with-fuzz" ]]; then packages+=(clang libclang-rt-14-dev chromium); fi
 missing=()
 for p in "${packages[@]}"; do

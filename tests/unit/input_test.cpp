@@ -3,6 +3,8 @@
 // the contract in engine/input.hpp (numbers read from their text, JSON paths in messages).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
@@ -395,4 +397,78 @@ TEST_CASE("input: deep nesting is refused without crashing", "[input]") {
   Bound ok = json(p, "{\"x\": " + std::string(200, '[') + std::string(200, ']') + "}");
   CHECK(ok.parsed);
   CHECK(ok.has("error[I801]: $.x: expected number, found a list"));
+}
+
+// The fast JSON path (simdjson) must build the same Document as the reference parser, and
+// decline exactly where the reference refuses the text (then the reference reports the error).
+namespace {
+
+bool same_document(const engine::Document& a, const engine::Document& b) {
+  if (a.kind != b.kind || a.flag != b.flag || a.quoted != b.quoted || a.text != b.text || a.keys != b.keys ||
+      a.items.size() != b.items.size())
+    return false;
+  for (size_t i = 0; i < a.items.size(); ++i)
+    if (!same_document(a.items[i], b.items[i])) return false;
+  return true;
+}
+
+// Returns whether the fast path took the text; fails the test when the two parsers disagree.
+bool check_parsers_agree(const std::string& name, const std::string& text, bool* reference_took = nullptr) {
+  INFO(name);
+  dsl::Diagnostics diags;
+  auto reference = engine::detail::parse_json_reference(dsl::Source::from_text(name, text), diags);
+  auto fast = engine::detail::parse_json_fast(text);
+  if (reference_took) *reference_took = reference.has_value();
+  if (!reference) CHECK_FALSE(fast);
+  if (fast) {
+    REQUIRE(reference);
+    CHECK(same_document(*fast, *reference));
+  }
+  return fast.has_value();
+}
+
+}  // namespace
+
+TEST_CASE("the fast JSON parser agrees with the reference parser", "[input][json]") {
+  // Well-formed texts the fast path must take.
+  for (const char* text : {R"({"a": 1, "b": -0, "c": 2.50, "d": 1e2, "e": -1.5E-3, "f": 0.000001})",
+                           R"({"s": "x}\"]\\ \u00e9 \ud83d\ude00", "t": "", "u": "\n\t"})",
+                           R"([1, [2, [3, {"k": [true, false, null]}]], {}, []])",
+                           "  \n{\"a\": {\"b\": {\"c\": [ ]}}}\n  ", R"({"18": 123456789012345678})"}) {
+    CHECK(check_parsers_agree(text, text));
+  }
+  // Texts the reference refuses: the fast path declines them all.
+  for (const char* text : {R"({"a": 1} {"b": 2})", R"({"a": 1, "a": 2})", R"({"a": 01})", R"({"a": 1,})",
+                           R"({"a": "unterminated})", R"({"a": tru})", "{\"a\": \"\x01\"}", R"({"a": 1} x)", "{",
+                           R"({"a": [1, 2})", R"({"a": 1}])", "", "  "}) {
+    CHECK_FALSE(check_parsers_agree(text, text));
+  }
+  // Deep nesting: the reference stops at 256 levels, the fast path declines.
+  CHECK_FALSE(check_parsers_agree("deep", std::string(300, '[') + std::string(300, ']')));
+  // Numbers beyond 64 bits: both parsers agree (the fast path may decline; the text is kept).
+  check_parsers_agree("big", R"({"n": 123456789012345678901234567890, "m": -98765432109876543210.5})");
+  // Scalars at the root go the reference way (they are not inputs anyway).
+  CHECK_FALSE(engine::detail::parse_json_fast("12"));
+
+  // Every JSON file of the repository's tests and examples, and CMS's sample submissions when
+  // they sit beside the repository: the fast path takes every well-formed one.
+  namespace fs = std::filesystem;
+  fs::path root = MERIT_SOURCE_DIR;
+  size_t files = 0, well_formed = 0, taken = 0;
+  for (fs::path dir : {root / "tests", root / "policies", root / ".." / "shared" / "cms" / "samples"}) {
+    if (!fs::exists(dir)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (!e.is_regular_file() || e.path().extension() != ".json" || e.file_size() > (4u << 20)) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ++files;
+      bool reference_took = false;
+      if (check_parsers_agree(e.path().string(), text, &reference_took)) ++taken;
+      if (reference_took) ++well_formed;
+    }
+  }
+  CHECK(files > 10);
+  // The fuzz corpora hold malformed files on purpose; of the well-formed ones the fast path
+  // declines only those with numbers beyond 64 bits.
+  CHECK(taken * 10 >= well_formed * 9);
 }
