@@ -101,19 +101,35 @@ Evaluator::Step Evaluator::raise(Code code, const Instr& in, std::string message
   return {nullptr, top, false};
 }
 
+bool Evaluator::handled(Code code, Step& resume) {
+  Code effective = code == Code::FailedDependency ? root_code_ : code;
+  if (nhandlers_ == 0 || !catchable(effective)) return false;
+  const Handler& h = handlers_[--nhandlers_];
+  nloops_ = h.loop_depth;
+  resume = {h.ip, h.top, true};
+  return true;
+}
+
 Evaluator::Step Evaluator::load_failed_definition(const Instr& in, const Instr* ip, Value* top) {
   const auto& dep = program_.definitions()[in.a];
   if (outcome_.state[in.a] == Outcome::State::Failed) {
     const EvalError& cause = outcome_.errors[outcome_.error_of[in.a]];
     root_code_ = cause.root_code;
     root_definition_ = cause.root_definition;
+    if (Step caught; handled(Code::FailedDependency, caught)) return caught;
     return raise(Code::FailedDependency, in, fmt::format("'{}' failed: {}", dep.name, cause.message), ip, top);
   }
   root_code_ = Code::FailedDependency;
   return raise(Code::FailedDependency, in, fmt::format("'{}' was not evaluated", dep.name), ip, top);
 }
 
-#define MERIT_RAISE(code_, msg_) return raise((code_), in, (msg_), ip, top)
+// A `??` handler catches the error before its message is formatted (the message is dropped).
+#define MERIT_RAISE(code_, msg_)                 \
+  do {                                          \
+    if (Step caught; handled((code_), caught)) \
+      return caught;                            \
+    return raise((code_), in, (msg_), ip, top); \
+  } while (0)
 
 // Everything the hot loop leaves out: errors of hot instructions are raised there directly.
 Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
@@ -129,21 +145,9 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
     case OpCode::Round: MERIT_RAISE(Code::DecimalOverflow, "round: result too large");
     case OpCode::InputField:
       MERIT_RAISE(Code::MissingInput, fmt::format("input field '{}' is missing", program_.field_name(in.b)));
-    case OpCode::IndexTable: {
+    case OpCode::IndexTable: {  // the hot loop found no row: say which key
       uint32_t n = in.a;
-      const Value* keys = top - n;
-      const TableData& t = *top[-static_cast<int>(n) - 1].table;
-      auto cmp_row = [&](const Value& row) {
-        for (uint32_t k = 0; k < n; ++k)
-          if (int c = compare_values(row.items[t.key_fields[k]], keys[k])) return c;
-        return 0;
-      };
-      auto it = std::lower_bound(t.rows.begin(), t.rows.end(), 0, [&](const Value& row, int) { return cmp_row(row) < 0; });
-      if (it == t.rows.end() || cmp_row(*it) != 0)
-        MERIT_RAISE(Code::TableMiss, fmt::format("no row for key ({})", key_text(keys, n)));
-      top -= n;
-      top[-1] = *it;
-      return {ip, top, true};
+      MERIT_RAISE(Code::TableMiss, fmt::format("no row for key ({})", key_text(top - n, n)));
     }
     case OpCode::IndexList: {
       const Value& list = top[-2];
@@ -437,10 +441,11 @@ template <bool kTrace>
 void Evaluator::run(const std::vector<int>& order) {
   const Instr* const code = program_.code().data();
   const Value* const consts = program_.constants().data();
-  const uint32_t* const entries = program_.entries().data();
+  const uint32_t* const entries = kTrace ? program_.traced_entries().data() : program_.entries().data();
   const Arithmetic& arith = program_.arithmetic();
   Value* const stack = stack_.data();
   Value* const locals = locals_.data();
+  Loop* const loops = loops_.data();
   Outcome::State* const state = outcome_.state.data();
   Value* const values = outcome_.values.data();
 
@@ -455,6 +460,8 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(Store) MERIT_HOT(Field) MERIT_HOT(Add) MERIT_HOT(Sub) MERIT_HOT(Mul) MERIT_HOT(Div) MERIT_HOT(Round)
   MERIT_HOT(Neg) MERIT_HOT(Not) MERIT_HOT(Eq) MERIT_HOT(Ne) MERIT_HOT(Lt) MERIT_HOT(Le) MERIT_HOT(Gt) MERIT_HOT(Ge)
   MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
+  MERIT_HOT(IndexTable) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
+  MERIT_HOT(LoopBegin) MERIT_HOT(LoopNext) MERIT_HOT(CallBuiltin) MERIT_HOT(LocalField) MERIT_HOT(StoreKeep)
 #undef MERIT_HOT
 #define MERIT_NEXT()                                        \
   do {                                                      \
@@ -602,6 +609,135 @@ void Evaluator::run(const std::vector<int>& order) {
     if (!((kComparisonMask[in->mode >> 1] >> (c + 1)) & 1)) ip = code + in->a;
     MERIT_NEXT();
   }
+  op_LocalField: {
+    const Value& r = locals[in->flags];
+    if (r.kind == ValueKind::Record && in->a < r.size && !r.items[in->a].is_missing()) {
+      *top++ = r.items[in->a];
+      ++ip;  // the Field, done
+      MERIT_NEXT();
+    }
+    *top++ = r;  // only the Local: the Field that follows reports the problem
+    MERIT_NEXT();
+  }
+  op_StoreKeep:
+    locals[in->a] = top[-1];
+    ++ip;  // the Local, done
+    MERIT_NEXT();
+  op_IndexTable: {  // a miss goes to cold, which raises R703 (or a ?? handler takes it)
+    uint32_t n = in->a;
+    const Value* row = top[-static_cast<int>(n) - 1].table->find(top - n, n);
+    if (!row) goto cold_op;
+    top -= n;
+    top[-1] = *row;
+    MERIT_NEXT();
+  }
+  op_MakeList:
+  op_MakeRecord: {
+    Value* items = arena_.values(in->a);
+    top -= in->a;
+    std::copy(top, top + in->a, items);
+    *top++ = in->op == OpCode::MakeList ? Value::list(items, in->a) : Value::record(items, in->a);
+    MERIT_NEXT();
+  }
+  op_TryBegin:
+    handlers_[nhandlers_++] = Handler{code + in->a, top, nloops_};
+    MERIT_NEXT();
+  op_TryEnd:
+    --nhandlers_;
+    MERIT_NEXT();
+  // Loops: the first element and every step but the last run here; an empty list, the last
+  // step (which makes the result), early exits and overflow go to cold, which does the whole step.
+  op_LoopBegin: {
+    if (top[-1].size == 0) goto cold_op;
+    Value list = *--top;
+    auto kind = static_cast<LoopKind>(in->mode);
+    Loop& L = loops[nloops_++];
+    L = Loop{list.items, list.size, 0, Value(), nullptr, 0, nullptr};
+    if (kind == LoopKind::Map || kind == LoopKind::Filter || kind == LoopKind::SortAsc || kind == LoopKind::SortDesc)
+      L.out = arena_.values(list.size);
+    if (kind == LoopKind::SortAsc || kind == LoopKind::SortDesc) L.keys = arena_.values(list.size);
+    if (kind == LoopKind::Sum || kind == LoopKind::Mean || kind == LoopKind::Count) L.acc = Value::num(Decimal());
+    locals[in->a] = list.items[0];
+    MERIT_NEXT();
+  }
+  op_LoopNext: {
+    Loop& L = loops[nloops_ - 1];
+    if (L.index + 1 >= L.size) {  // the last element: the common folds finish here
+      const Value& v = top[-1];
+      switch (static_cast<LoopKind>(in->mode)) {
+        case LoopKind::Map:
+          L.out[L.index] = v;
+          top[-1] = Value::list(L.out, L.size);
+          break;
+        case LoopKind::Filter:
+          if (v.flag) L.out[L.out_size++] = L.items[L.index];
+          top[-1] = Value::list(L.out, L.out_size);
+          break;
+        case LoopKind::Any: top[-1] = Value::boolean(v.flag); break;
+        case LoopKind::All: top[-1] = Value::boolean(v.flag); break;
+        default: goto cold_op;
+      }
+      --nloops_;
+      MERIT_NEXT();
+    }
+    const Value& v = top[-1];
+    switch (static_cast<LoopKind>(in->mode)) {
+      case LoopKind::Map: L.out[L.index] = v; break;
+      case LoopKind::Filter:
+        if (v.flag) L.out[L.out_size++] = L.items[L.index];
+        break;
+      case LoopKind::SortAsc:
+      case LoopKind::SortDesc: L.keys[L.index] = v; break;
+      case LoopKind::Sum:
+      case LoopKind::Mean: {
+        Decimal r;
+        if (!dsl::add(L.acc.number, v.number, r)) goto cold_op;
+        L.acc.number = r;
+        L.acc.kind = v.kind;
+        break;
+      }
+      case LoopKind::Count:
+        if (v.flag) {
+          Decimal r;
+          if (!dsl::add(L.acc.number, Decimal::from_int(1), r)) goto cold_op;
+          L.acc.number = r;
+        }
+        break;
+      case LoopKind::Any:
+      case LoopKind::FindIndex:
+        if (v.flag) goto cold_op;
+        break;
+      case LoopKind::All:
+        if (!v.flag) goto cold_op;
+        break;
+      case LoopKind::Min:
+      case LoopKind::Max: {
+        int c = L.index == 0 ? 0 : dsl::compare(v.number, L.acc.number);
+        if (L.index == 0 || (static_cast<LoopKind>(in->mode) == LoopKind::Min ? c < 0 : c > 0)) L.acc = v;
+        break;
+      }
+    }
+    --top;
+    ++L.index;
+    locals[in->a] = L.items[L.index];
+    ip = code + in->b;
+    MERIT_NEXT();
+  }
+  op_CallBuiltin:  // the common cheap ones here; the rest (and every error) in cold
+    switch (static_cast<dsl::Builtin>(in->a)) {
+      case dsl::Builtin::Count:
+        top[-1] = Value::num(Decimal::from_int(top[-1].size));
+        MERIT_NEXT();
+      case dsl::Builtin::Contains: {
+        const Value& xs = top[-2];
+        bool found = false;
+        for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], top[-1]);
+        --top;
+        top[-1] = Value::boolean(found);
+        MERIT_NEXT();
+      }
+      default: goto cold_op;
+    }
   op_Return:
     values[def] = *--top;
     state[def] = Outcome::State::Ok;

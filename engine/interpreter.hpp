@@ -78,6 +78,8 @@ class Evaluator {
   void run(const std::vector<int>& order);
   Step cold(const Instr& in, const Instr* ip, Value* top);
   Step raise(dsl::Code code, const Instr& in, std::string message, const Instr* ip, Value* top);
+  // If a ?? handler of this definition takes `code`, unwinds to it and returns true.
+  bool handled(dsl::Code code, Step& resume);
   Step load_failed_definition(const Instr& in, const Instr* ip, Value* top);
   void fail(dsl::Code code, uint32_t loc, std::string message);
 

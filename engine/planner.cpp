@@ -1,5 +1,7 @@
 #include "engine/planner.hpp"
 
+#include "engine/interpreter.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -47,11 +49,7 @@ Value constant_value(const Datum& d, const dsl::Type& type, std::deque<std::stri
         t.key_names.push_back(k);
       }
       for (const auto& r : d.items) t.rows.push_back(constant_value(r, row, strings, arrays, tables));
-      std::stable_sort(t.rows.begin(), t.rows.end(), [&](const Value& a, const Value& b) {
-        for (int f : t.key_fields)
-          if (int c = compare_values(a.items[f], b.items[f])) return c < 0;
-        return false;
-      });
+      t.finish();
       return Value::of_table(&t);
     }
   }
@@ -59,6 +57,21 @@ Value constant_value(const Datum& d, const dsl::Type& type, std::deque<std::stri
 }
 
 namespace {
+
+// The most frequent pairs of a scoring program (`x.points`: Local then Field; `let` bindings
+// used at once: Store then Local of the same slot) become one instruction that skips the
+// second. The second stays where it is, so a jump to it, and every address, are unchanged.
+void fuse_superinstructions(std::vector<Instr>& code) {
+  for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
+    Instr& first = code[pc];
+    const Instr& second = code[pc + 1];
+    if (first.op == OpCode::Local && second.op == OpCode::Field && first.a <= 0xFFFF) {
+      first = Instr{OpCode::LocalField, 0, static_cast<uint16_t>(first.a), second.a, second.b, second.loc};
+    } else if (first.op == OpCode::Store && second.op == OpCode::Local && first.a == second.a) {
+      first.op = OpCode::StoreKeep;
+    }
+  }
+}
 
 struct Emitter {
   // Program storage the emitter appends to (handed over by Planner, Program's friend).
@@ -448,13 +461,69 @@ Program Planner::plan(const Policy& policy, const dsl::CheckUnit& unit, const ds
     em.emit(OpCode::Return, 0, 0, d.body->span, -1);
     pd.code_end = static_cast<uint32_t>(p.code_.size());
   }
+  fuse_superinstructions(p.code_);
   p.order_ = checked.order;
   for (const auto& d : p.definitions_) p.entries_.push_back(d.code_begin);
   p.max_stack_ = static_cast<uint32_t>(em.max_depth + 2);
   p.max_locals_ = em.max_frame + 1;
   p.max_loops_ = static_cast<uint32_t>(em.max_loops + 1);
   p.max_handlers_ = static_cast<uint32_t>(em.max_handlers + 1);
+  p.traced_entries_ = p.entries_;
+  fold_constant_definitions(p);
   return p;
+}
+
+namespace {
+
+// A value computed in an evaluator's arena, copied into the program's own storage.
+Value own_value(const Value& v, std::deque<std::string>& strings, std::deque<std::vector<Value>>& arrays) {
+  switch (v.kind) {
+    case ValueKind::String:
+    case ValueKind::Symbol: return Value::str(strings.emplace_back(v.text()), v.kind == ValueKind::Symbol);
+    case ValueKind::List:
+    case ValueKind::Record: {
+      auto& items = arrays.emplace_back();
+      items.reserve(v.size);
+      for (uint32_t i = 0; i < v.size; ++i) items.push_back(own_value(v.items[i], strings, arrays));
+      Value out = v;
+      out.items = items.data();
+      return out;
+    }
+    default: return v;  // numbers, booleans, missing; tables already belong to the program
+  }
+}
+
+}  // namespace
+
+void Planner::fold_constant_definitions(Program& p) {
+  size_t n = p.definitions_.size();
+  std::vector<char> constant(n, 0);
+  std::vector<int> order;
+  for (int d : p.order_) {
+    const ProgramDefinition& def = p.definitions_[d];
+    bool reads_input = false;
+    for (uint32_t pc = def.code_begin; pc < def.code_end && !reads_input; ++pc) {
+      const Instr& in = p.code_[pc];
+      reads_input = in.op == OpCode::Input || in.op == OpCode::InputField ||
+                    (in.op == OpCode::LoadDef && !constant[in.a]);
+    }
+    if (reads_input) continue;
+    constant[d] = 1;
+    order.push_back(d);
+  }
+  if (order.empty()) return;
+  Evaluator evaluator(p);
+  Value no_input = Value::record(nullptr, 0);
+  const Outcome& outcome = evaluator.evaluate_order(no_input, order, false);
+  for (int d : order) {
+    if (outcome.state[d] != Outcome::State::Ok) continue;  // reports its error at run time
+    uint32_t k = static_cast<uint32_t>(p.constants_.size());
+    p.constants_.push_back(own_value(outcome.values[d], p.strings_, p.arrays_));
+    uint32_t loc = p.code_[p.definitions_[d].code_begin].loc;
+    p.entries_[d] = static_cast<uint32_t>(p.code_.size());
+    p.code_.push_back(Instr{OpCode::Const, 0, 0, k, 0, loc});
+    p.code_.push_back(Instr{OpCode::Return, 0, 0, 0, 0, loc});
+  }
 }
 
 }  // namespace merit::engine

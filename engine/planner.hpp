@@ -16,6 +16,14 @@ class Planner {
  public:
   // Precondition: `checked` came from dsl::check(unit) with no errors.
   static Program plan(const Policy& policy, const dsl::CheckUnit& unit, const dsl::CheckResult& checked);
+
+ private:
+  // Compile once: a definition that reads no input (only parameters, literals and other such
+  // definitions) has the same value for every case, so it is evaluated here, once, and its
+  // untraced entry becomes `Const value; Return`. Traced evaluations (merit explain) still run
+  // its code, so the parameters it read are still shown. A definition that fails here is left
+  // as it is and reports its error at run time, as before.
+  static void fold_constant_definitions(Program& p);
 };
 
 // Converts a constant into program-owned storage (used for parameters and literals).

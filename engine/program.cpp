@@ -49,7 +49,9 @@ std::string Program::disassemble() const {
                    max_handlers_);
   for (int i : order_) {
     const auto& d = definitions_[i];
-    s += fmt::format("\n{}: {}{}\n", d.name, dsl::to_string(d.type), d.is_output ? "  (output)" : "");
+    s += fmt::format("\n{}: {}{}{}\n", d.name, dsl::to_string(d.type), d.is_output ? "  (output)" : "",
+                     folded(i) ? fmt::format("  (folded at compile time: {})", to_string(constants_[code_[entries_[i]].a], d.type))
+                               : std::string());
     for (uint32_t pc = d.code_begin; pc < d.code_end; ++pc) {
       const Instr& in = code_[pc];
       std::string arg;
@@ -60,7 +62,9 @@ std::string Program::disassemble() const {
         case OpCode::Field:
         case OpCode::InputField: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
         case OpCode::Local:
-        case OpCode::Store: arg = fmt::format("slot {}", in.a); break;
+        case OpCode::Store:
+        case OpCode::StoreKeep: arg = fmt::format("slot {}", in.a); break;
+        case OpCode::LocalField: arg = fmt::format("slot {} #{} {}", in.flags, in.a, field_names_[in.b]); break;
         case OpCode::JumpUnless: {
           static const char* names[] = {"==", "!=", "<", "<=", ">", ">="};
           std::string rhs = (in.mode & kConstOperand)

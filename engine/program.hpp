@@ -46,7 +46,11 @@ namespace merit::engine {
   X(LoopNext)    /* pop body value; fold; next element or push result; a = slot, b = body pc */\
   X(TryBegin)    /* push a handler at pc a for missing values and table misses (??) */        \
   X(TryEnd)      /* pop the handler */                                                        \
-  X(Return)      /* pop the definition's value */
+  X(Return)      /* pop the definition's value */                                             \
+  /* Superinstructions (planner's last pass): each does its own work and that of the next      */\
+  /* instruction, which stays in place (for jumps to it) and is skipped.                       */\
+  X(LocalField)  /* Local flags; Field a (b names it)                                          */\
+  X(StoreKeep)   /* Store a; Local a: keep the top and store it                                */
 
 enum class OpCode : uint8_t {
 #define MERIT_OP_ENUM(name) name,
@@ -107,8 +111,13 @@ class Program {
   const std::vector<ProgramDefinition>& definitions() const { return definitions_; }
   const std::vector<ProgramParameter>& parameters() const { return parameters_; }
   const std::vector<int>& order() const { return order_; }  // dependencies first
-  // First instruction of each definition, in a compact array the interpreter reads per definition.
+  // First instruction of each definition, in a compact array the interpreter reads per definition:
+  // for an untraced evaluation (where a definition folded at compile time is `Const; Return`)
+  // and for a traced one (every definition's own code, so a trace shows what it read).
   const std::vector<uint32_t>& entries() const { return entries_; }
+  const std::vector<uint32_t>& traced_entries() const { return traced_entries_; }
+  // Whether the definition's value was computed once at compile time (it reads no input).
+  bool folded(int definition) const { return entries_[definition] != traced_entries_[definition]; }
   const std::vector<Instr>& code() const { return code_; }
   const std::vector<Value>& constants() const { return constants_; }
   const dsl::Location& location(uint32_t i) const { return locations_[i]; }
@@ -139,7 +148,7 @@ class Program {
   std::vector<ProgramDefinition> definitions_;
   std::vector<ProgramParameter> parameters_;
   std::vector<int> order_;
-  std::vector<uint32_t> entries_;
+  std::vector<uint32_t> entries_, traced_entries_;
   std::vector<Instr> code_;
   std::vector<Value> constants_;
   std::vector<dsl::Location> locations_;

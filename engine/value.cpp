@@ -1,5 +1,8 @@
 #include "engine/value.hpp"
 
+#include <algorithm>
+#include <functional>
+
 #include <fmt/format.h>
 
 namespace merit::engine {
@@ -29,6 +32,86 @@ int compare_values(const Value& a, const Value& b) {
 }
 
 bool equal_values(const Value& a, const Value& b) { return compare_values(a, b) == 0; }
+
+namespace {
+
+// Consistent with compare_values: equal values hash alike (numbers by their normalised form,
+// so 1.0 and 1 meet). False for kinds the index does not cover.
+bool hash_into(const Value& v, uint64_t& h) {
+  uint64_t x;
+  switch (v.kind) {
+    case ValueKind::String:
+    case ValueKind::Symbol: x = std::hash<std::string_view>{}(v.text()); break;
+    case ValueKind::Number:
+    case ValueKind::Money: {
+      Decimal n = v.number.normalized();
+      auto c = static_cast<unsigned __int128>(n.coefficient());
+      x = static_cast<uint64_t>(c) ^ (static_cast<uint64_t>(c >> 64) * 0x9e3779b97f4a7c15ULL) ^ static_cast<uint64_t>(n.scale());
+      break;
+    }
+    case ValueKind::Bool: x = v.flag ? 0x51ed27 : 0x2545f4; break;
+    default: return false;
+  }
+  h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return true;
+}
+
+}  // namespace
+
+void TableData::finish() {
+  std::stable_sort(rows.begin(), rows.end(), [&](const Value& a, const Value& b) {
+    for (int f : key_fields)
+      if (int c = compare_values(a.items[f], b.items[f])) return c < 0;
+    return false;
+  });
+  slots.clear();
+  size_t capacity = 8;
+  while (capacity < rows.size() * 2) capacity *= 2;
+  std::vector<uint32_t> table(capacity, 0);
+  std::vector<Value> keys(key_fields.size());
+  for (uint32_t r = 0; r < rows.size(); ++r) {
+    uint64_t h = 0;
+    for (size_t k = 0; k < key_fields.size(); ++k)
+      if (!hash_into(rows[r].items[key_fields[k]], h)) return;  // not indexable: binary search
+    for (size_t i = h & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
+      if (table[i] == 0) {
+        table[i] = r + 1;
+        break;
+      }
+      const Value& other = rows[table[i] - 1];
+      bool same = true;
+      for (int f : key_fields) same = same && same_value(other.items[f], rows[r].items[f]);
+      if (same) break;  // a later duplicate: the first row (in sorted order) answers
+    }
+  }
+  slots = std::move(table);
+}
+
+const Value* TableData::find(const Value* keys, uint32_t n) const {
+  auto matches = [&](const Value& row) {
+    for (uint32_t k = 0; k < n; ++k)
+      if (!same_value(row.items[key_fields[k]], keys[k])) return false;
+    return true;
+  };
+  if (!slots.empty()) {
+    uint64_t h = 0;
+    bool hashed = true;
+    for (uint32_t k = 0; k < n && hashed; ++k) hashed = hash_into(keys[k], h);
+    if (hashed) {
+      size_t mask = slots.size() - 1;
+      for (size_t i = h & mask; slots[i] != 0; i = (i + 1) & mask)
+        if (matches(rows[slots[i] - 1])) return &rows[slots[i] - 1];
+      return nullptr;
+    }
+  }
+  auto cmp_row = [&](const Value& row) {
+    for (uint32_t k = 0; k < n; ++k)
+      if (int c = compare_values(row.items[key_fields[k]], keys[k])) return c;
+    return 0;
+  };
+  auto it = std::lower_bound(rows.begin(), rows.end(), 0, [&](const Value& row, int) { return cmp_row(row) < 0; });
+  return it == rows.end() || cmp_row(*it) != 0 ? nullptr : &*it;
+}
 
 std::string to_string(const Value& v, const dsl::Type& type) {
   switch (v.kind) {

@@ -86,16 +86,38 @@ struct Value {
 static_assert(sizeof(Value) == 32, "a Value is copied on every stack operation: keep it small");
 static_assert(std::is_trivially_copyable_v<Value>);
 
-// A constant table: rows sorted by their key fields for binary search.
+// A constant table: rows sorted by their key fields, and a hash index over the keys so that a
+// look-up (a measure's benchmark, once per measure per case) is one probe, not a binary search
+// of string compares.
 struct TableData {
   std::vector<Value> rows;        // records
   std::vector<int> key_fields;    // field index of each key, in key order
   std::vector<std::string> key_names;
+  // Open addressing, linear probing: row index + 1, 0 for an empty slot. Empty when a key is
+  // not a string, symbol, number, money or bool; find() then searches the sorted rows.
+  std::vector<uint32_t> slots;
+
+  // Sorts the rows by their keys (stable: of equal keys the first row wins) and builds the index.
+  void finish();
+  // The first row whose keys equal `keys` (n of them, in key order), or null.
+  const Value* find(const Value* keys, uint32_t n) const;
 };
 
 // Total order used for sorting, table keys and equality. Values must have the same kind.
 int compare_values(const Value& a, const Value& b);
 bool equal_values(const Value& a, const Value& b);
+// equal_values with the common cases (strings, numbers, booleans) inline.
+inline bool same_value(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ValueKind::String:
+    case ValueKind::Symbol: return a.size == b.size && (a.size == 0 || std::memcmp(a.chars, b.chars, a.size) == 0);
+    case ValueKind::Number:
+    case ValueKind::Money: return dsl::compare(a.number, b.number) == 0;
+    case ValueKind::Bool: return a.flag == b.flag;
+    default: return equal_values(a, b);
+  }
+}
 
 // Display form: numbers as exact decimals, money with '$', strings quoted, lists and records
 // in the DSL's literal syntax.

@@ -241,3 +241,86 @@ TEST_CASE("interpreter: one program, many threads", "[interpreter]") {
   CHECK(results[2] == "9.666666666666666667");
   CHECK(results[3] == "16.666666666666666667");
 }
+
+TEST_CASE("interpreter: definitions that read no input are computed once, at compile time", "[interpreter][fold]") {
+  std::string params =
+      "rate: {value: 0.25}\n"
+      "bench:\n"
+      "  table:\n"
+      "    key: [id]\n"
+      "    rows:\n"
+      "      - {id: \"001\", pts: 4, required: true}\n"
+      "      - {id: \"002\", pts: 6, required: false}\n"
+      "      - {id: \"003\", pts: 8, required: true}\n";
+  Run r = run(
+      "module m\n"
+      "def required = filter(rows(param.bench), b => b.required)\n"   // reads no input: folded
+      "def total = sum(required, b => b.pts) * param.rate\n"          // reads only folded ones: folded
+      "def missing = param.bench[\"999\"].pts\n"                      // fails: left to run time
+      "def scaled = total * input.x\n"                                // reads input: evaluated per case
+      "def names = map(required, b => b.id)\n",
+      "x: 2\n", "x: number\n", params);
+  const engine::Program& p = *r.c->policy.program;
+  auto folded = [&](const char* name) { return p.folded(p.find_definition(name)); };
+  CHECK(folded("m.required"));
+  CHECK(folded("m.total"));
+  CHECK(folded("m.names"));
+  CHECK_FALSE(folded("m.missing"));
+  CHECK_FALSE(folded("m.scaled"));
+  // (4 + 8) x 0.25 = 3; x 2 = 6; the folded list is owned by the program, not an evaluator.
+  CHECK(r.r.values["m.total"] == "3");
+  CHECK(r.r.values["m.scaled"] == "6");
+  CHECK(r.r.values["m.names"] == "[\"001\", \"003\"]");
+  CHECK(r.r.errors["m.missing"].rfind("R703: no row for key (\"999\")", 0) == 0);
+  CHECK(p.disassemble().find("(folded at compile time: 3)") != std::string::npos);
+
+  // A traced evaluation (merit explain) still runs the definition's own code: it shows the
+  // parameter the folded value came from.
+  engine::Evaluator ev(p);
+  dsl::Diagnostics diags;
+  engine::Value input;
+  auto doc = engine::parse_document(dsl::Source::from_text("in.yaml", "x: 2\n"), diags);
+  REQUIRE(doc);
+  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags,
+                             dsl::Source::from_text("in.yaml", "x: 2\n")));
+  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
+  int total = p.find_definition("m.total");
+  bool saw_rate = false;
+  for (const auto& step : traced.trace.steps)
+    if (step.definition == total)
+      for (int q : step.parameters_read) saw_rate = saw_rate || p.parameters()[q].name == "rate";
+  CHECK(saw_rate);
+}
+
+TEST_CASE("interpreter: loops, tables and ?? on the fast paths", "[interpreter]") {
+  // Each fold finishes on its last element; any/all/find_index stop early; a table look-up by
+  // two keys, by a number key (1.0 finds 1) and a miss caught by ?? inside a loop.
+  std::string params =
+      "t:\n"
+      "  table:\n"
+      "    key: [a, b]\n"
+      "    rows:\n"
+      "      - {a: \"x\", b: 1, v: 10}\n"
+      "      - {a: \"x\", b: 2, v: 20}\n"
+      "      - {a: \"y\", b: 1, v: 30}\n";
+  std::string inputs = "xs: \"list<number>\"\n";
+  auto v = [&](const std::string& e) { return value(e, "xs: [3, 1, 2]\n", inputs, params); };
+  CHECK(v("map(input.xs, x => x * 2)") == "[6, 2, 4]");
+  CHECK(v("filter(input.xs, x => x >= 2)") == "[3, 2]");
+  CHECK(v("filter(input.xs, x => x > 5)") == "[]");
+  CHECK(v("sum(input.xs, x => x)") == "6");
+  CHECK(v("count(input.xs, x => x > 1)") == "2");
+  CHECK(v("any(input.xs, x => x == 3)") == "true");
+  CHECK(v("any(input.xs, x => x == 2)") == "true");
+  CHECK(v("any(input.xs, x => x == 5)") == "false");
+  CHECK(v("all(input.xs, x => x > 0)") == "true");
+  CHECK(v("all(input.xs, x => x > 1)") == "false");
+  CHECK(v("all(input.xs, x => x != 2)") == "false");
+  CHECK(v("sort_by(input.xs, x => x)") == "[1, 2, 3]");
+  CHECK(v("param.t[\"x\", 2].v") == "20");
+  CHECK(v("param.t[\"y\", 1.0].v") == "30");
+  CHECK(v("map(input.xs, x => param.t[\"x\", x].v ?? 0)") == "[0, 10, 20]");
+  CHECK(v("contains(input.xs, 2)") == "true");
+  CHECK(v("contains(input.xs, 2.00)") == "true");
+  CHECK(v("contains([\"a\", \"bc\"], \"b\")") == "false");
+}
