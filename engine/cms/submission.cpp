@@ -221,6 +221,7 @@ class Reader {
     // The common case, a plain whole number, needs no path: build it only to report a problem.
     if (v && v->kind == DK::Number && v->text.find_first_of(".eE-") == std::string::npos)
       if (auto n = Decimal::parse(v->text)) return Num{*n, v->text};
+    if (!v && !required) return Num{Decimal(), "0"};  // an optional count left out: 0
     std::string fp = fmt::format("{}.{}", path, key);
     if (!v || (v->kind == DK::Null && !required)) {
       if (required) require(object, key, path);
@@ -312,10 +313,13 @@ class Reader {
   const Datum* check_id(const Document& at, const std::string& path, const std::string& written,
                         const std::string& id, const SubmissionCategory& category, const std::string& category_name) {
     if (category.table.empty()) return nullptr;
-    const Datum* table = find_table(policy_, category.table);
-    if (!table || table->names.size() != 1) return nullptr;  // nothing to check against
-    const Datum* row = index_ && index_->indexed(category.table) ? index_->find(category.table, id) : find_row(*table, {id});
+    // The index (built once per policy) answers without looking the table up by name.
+    bool indexed = index_ && index_->indexed(category.table);
+    const Datum* table = indexed ? nullptr : find_table(policy_, category.table);
+    if (!indexed && (!table || table->names.size() != 1)) return nullptr;  // nothing to check against
+    const Datum* row = indexed ? index_->find(category.table, id) : find_row(*table, {id});
     if (!row) {
+      if (!table) table = find_table(policy_, category.table);
       std::string year = year_ ? fmt::format("{} ", *year_) : std::string();
       std::string help;
       std::string id_lower = lower(id);
