@@ -837,14 +837,11 @@ void Scorer::score(const Value& input, Result& out) {
       for (uint32_t i = 0; i < results.size; ++i) {
         const Value& r = results.items[i];
         const Measure* meta = find(r.items[L.c_id]);
-        const Decimal& minimum = meta ? meta->cost_case_minimum : kZero;
+        if (!meta || !meta->cost) continue;  // not a cost measure of the year: left out
+        const Decimal& minimum = meta->cost_case_minimum;
         if (!ge(r.items[L.c_cases].number, minimum)) continue;
         int b = meta && p.cost_bench_method >= 0 ? meta->bench[p.cost_bench_method] : -1;
         if (b < 0 || benchmarks_[static_cast<size_t>(b)].deciles.empty()) continue;
-        if (!meta->cost) {  // param.cost.measures[r.id]: R703
-          out.cost_ok = false;
-          break;
-        }
         Decimal position = interpolate(r.items[L.c_value].number, benchmarks_[static_cast<size_t>(b)].deciles, meta->cost_inverse);
         sum = add(sum, clamp3(add(position, p.cost_decile_offset), p.cost_min, p.cost_max));
         ++count;
