@@ -1,6 +1,7 @@
 #include "engine/input.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 
 #include <fmt/format.h>
@@ -137,35 +138,38 @@ class FastJson {
     simdjson::ondemand::json_type type;
     if (doc.type().get(type) || (type != simdjson::ondemand::json_type::object && type != simdjson::ondemand::json_type::array))
       return std::nullopt;
+    Document out;
+    if (type == simdjson::ondemand::json_type::object) {
+      // On-Demand stops at the end of the root: what follows it must be whitespace only.
+      simdjson::ondemand::object root;
+      std::string_view whole;
+      bool more = false;
+      if (doc.get_object().get(root) || root.raw_json().get(whole) || root.reset().get(more)) return std::nullopt;
+      for (const char* p = whole.data() + whole.size(); p < buffer_.data() + text.size(); ++p)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return std::nullopt;
+      if (!read_object(root, out, 0)) return std::nullopt;
+      return out;
+    }
     simdjson::ondemand::value root;
     if (doc.get_value().get(root)) return std::nullopt;
-    Document out;
-    if (!read(root, out, 0) || !ends_after_root(text)) return std::nullopt;
+    if (!read(root, out, 0) || !engine::detail::ends_after_root(text)) return std::nullopt;
     return out;
   }
 
  private:
-  // On-Demand stops reading at the end of the root value; anything after it but whitespace
-  // (a second document, stray text) must be refused as the reference parser refuses it.
-  static bool ends_after_root(std::string_view text) {
-    auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    size_t i = 0;
-    while (i < text.size() && ws(text[i])) ++i;
-    int depth = 0;
-    for (; i < text.size(); ++i) {
-      char c = text[i];
-      if (c == '"') {
-        for (++i; i < text.size() && text[i] != '"'; ++i)
-          if (text[i] == '\\') ++i;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        ++i;
-        break;
-      }
+  bool read_object(simdjson::ondemand::object obj, Document& out, int depth) {
+    if (depth >= 256) return false;
+    out.kind = Document::Kind::Object;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.unescaped_key().get(key)) return false;
+      if (std::find(out.keys.begin(), out.keys.end(), key) != out.keys.end()) return false;  // duplicate
+      out.keys.emplace_back(key);
+      out.items.emplace_back();
+      simdjson::ondemand::value child;
+      if (field.value().get(child) || !read(child, out.items.back(), depth + 1)) return false;
     }
-    while (i < text.size() && ws(text[i])) ++i;
-    return depth == 0 && i == text.size();
+    return true;
   }
 
   bool read(simdjson::ondemand::value v, Document& out, int depth) {
@@ -173,20 +177,8 @@ class FastJson {
     if (v.type().get(type)) return false;
     switch (type) {
       case simdjson::ondemand::json_type::object: {
-        if (depth >= 256) return false;
-        out.kind = Document::Kind::Object;
         simdjson::ondemand::object obj;
-        if (v.get_object().get(obj)) return false;
-        for (auto field : obj) {
-          std::string_view key;
-          if (field.unescaped_key().get(key)) return false;
-          if (std::find(out.keys.begin(), out.keys.end(), key) != out.keys.end()) return false;  // duplicate
-          out.keys.emplace_back(key);
-          out.items.emplace_back();
-          simdjson::ondemand::value child;
-          if (field.value().get(child) || !read(child, out.items.back(), depth + 1)) return false;
-        }
-        return true;
+        return !v.get_object().get(obj) && read_object(obj, out, depth);
       }
       case simdjson::ondemand::json_type::array: {
         if (depth >= 256) return false;
@@ -275,6 +267,39 @@ Document from_yaml(const YAML::Node& n) {
 }  // namespace
 
 namespace detail {
+bool ends_after_root(std::string_view text) {
+  // One pass with a class table: 1 for a bracket, 2 for a quote, 0 for anything else.
+  static const auto kClass = [] {
+    std::array<uint8_t, 256> t{};
+    t['{'] = t['['] = t['}'] = t[']'] = 1;
+    t['"'] = 2;
+    return t;
+  }();
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end && ws(*p)) ++p;
+  int depth = 0;
+  while (p < end) {
+    uint8_t k = kClass[static_cast<unsigned char>(*p)];
+    if (k == 0) {
+      ++p;
+    } else if (k == 2) {  // a string: to its closing quote, over escapes
+      for (++p; p < end && *p != '"'; ++p)
+        if (*p == '\\') ++p;
+      ++p;
+    } else if (*p == '{' || *p == '[') {
+      ++depth;
+      ++p;
+    } else {
+      ++p;
+      if (--depth == 0) break;
+    }
+  }
+  while (p < end && ws(*p)) ++p;
+  return depth == 0 && p == end;
+}
+
 std::optional<Document> parse_json_fast(const std::string& text) {
   thread_local FastJson fast;  // its buffers are reused from one document to the next
   return fast.parse(text);
@@ -423,7 +448,8 @@ bool bind_at(const Document& d, const dsl::Type& t, Arena& arena, Value& out, Di
       Value* fields = arena.values(t->fields.size());
       bool ok = true;
       for (size_t i = 0; i < t->fields.size(); ++i) {
-        const Document* v = d.find(t->fields[i].name);
+        // Where the field is when the document follows the type's order (by name), else a search.
+        const Document* v = i < d.keys.size() && d.keys[i] == t->fields[i].name ? &d.items[i] : d.find(t->fields[i].name);
         PathStep step{&at, {}, t->fields[i].name, 0, false};
         if (!v) {
           auto& diag = diags.add(Code::InputMissing, doc_location(d, src),
@@ -507,14 +533,15 @@ bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const
   }
   Value* fields = arena.values(input_type->fields.size());
   bool ok = true;
+  PathStep top{nullptr, root, {}, 0, false};
   for (size_t i = 0; i < input_type->fields.size(); ++i) {
     const auto& f = input_type->fields[i];
-    auto decl = std::find_if(inputs.begin(), inputs.end(), [&](const InputDecl& x) { return x.name == f.name; });
-    const Document* v = doc.find(f.name);
-    std::string fp = fmt::format("{}.{}", root, f.name);
+    const Document* v = i < doc.keys.size() && doc.keys[i] == f.name ? &doc.items[i] : doc.find(f.name);
     if (!v || v->kind == Document::Kind::Null) {
       fields[i] = Value();
+      auto decl = std::find_if(inputs.begin(), inputs.end(), [&](const InputDecl& x) { return x.name == f.name; });
       if (decl != inputs.end() && decl->optional) continue;
+      std::string fp = fmt::format("{}.{}", root, f.name);
       auto& diag = diags.add(Code::InputMissing, doc_location(doc, source),
                              fmt::format("{}: required input is missing", fp),
                              decl != inputs.end() && !decl->doc.empty()
@@ -524,7 +551,8 @@ bool bind_input(const Document& doc, const std::vector<InputDecl>& inputs, const
       ok = false;
       continue;
     }
-    ok &= bind_value(*v, f.type, arena, fields[i], diags, source, fp, strict);
+    PathStep step{&top, {}, f.name, 0, false};  // the path is written only for a message
+    ok &= bind_at(*v, f.type, arena, fields[i], diags, source, step, strict);
   }
   if (strict)
     for (size_t k = 0; k < doc.keys.size(); ++k)

@@ -51,6 +51,9 @@ namespace detail {
 // parser, which locates every error) runs.
 std::optional<Document> parse_json_fast(const std::string& text);
 std::optional<Document> parse_json_reference(const dsl::SourcePtr& source, dsl::Diagnostics& diags);
+// For text whose first value simdjson's On-Demand parser has read (it stops there): true when
+// nothing but whitespace follows that value (a second value or stray text must be refused).
+bool ends_after_root(std::string_view text);
 }  // namespace detail
 
 // A value from the document, typed (exposed for tests and the case runner).

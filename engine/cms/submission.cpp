@@ -27,9 +27,11 @@ using DK = Document::Kind;
 
 // ---- output documents ---------------------------------------------------------------------
 
-Document make(DK kind) {
+Document make(DK kind, size_t fields = 0) {
   Document d;
   d.kind = kind;
+  d.keys.reserve(fields);
+  d.items.reserve(fields);
   return d;
 }
 Document str_doc(std::string text) {
@@ -236,7 +238,7 @@ class Reader {
   }
 
   Document read_set(const Document& d, const std::string& path) {
-    Document set = make(DK::Object);
+    Document set = make(DK::Object, 3);
     if (d.kind != DK::Object) {
       type_error(d, path, "an object", "a measurement set has category, submissionMethod and measurements");
       return set;
@@ -362,7 +364,7 @@ class Reader {
 
   Document read_measure(const Document& d, const std::string& path, const SubmissionCategory* category,
                         const std::string& category_name, std::string& id_out) {
-    Document measure = make(DK::Object);
+    Document measure = make(DK::Object, 8);
     if (d.kind != DK::Object) {
       type_error(d, path, "an object", "a measurement is {measureId, value}");
       return measure;
@@ -510,7 +512,7 @@ class Reader {
     bool good = ok_;
     ok_ = before && good;
     if (!good || !met || !not_met || !eligible || !exclusions || !exceptions) return std::nullopt;
-    Document s = make(DK::Object);
+    Document s = make(DK::Object, 6);
     put(s, "name", str_doc(name));
     put(s, "met", num_doc(met->text));
     put(s, "not_met", num_doc(not_met->text));
