@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include "engine/loader.hpp"
 #include "engine/payments/payments.hpp"
 #include "support/test_files.hpp"
@@ -295,6 +297,35 @@ TEST_CASE("payments: results files, and bad input located by line", "[payments]"
     REQUIRE(pop.size() == 1);
     CHECK(pop[0].score == D("72.5"));
     CHECK(pop[0].paid == D("123456.78"));
+  }
+  SECTION("large files are read on every core: file order kept, the first bad line reported") {
+    // 5,000 lines (the parallel path starts at 1,024 lines per chunk), a blank line, CRLF
+    // endings, a line with an escaped key and one with a second value after the object (both
+    // for the reference parser); the ids come back in file order.
+    std::string text;
+    for (int i = 1; i <= 5000; ++i) {
+      if (i == 1200) text += "\r\n";
+      if (i == 2000) text += "{\"\\u0069d\": \"x2000\", \"final_score\": 20, \"part_b_paid\": 10}\n";
+      else text += fmt::format("{{\"id\": \"x{}\", \"final_score\": {}, \"part_b_paid\": 10}}\r\n", i, i % 101);
+    }
+    REQUIRE(read(text, pay::Format::Jsonl));
+    REQUIRE(pop.size() == 5000);
+    CHECK(pop[0].id == "x1");
+    CHECK(pop[1999].id == "x2000");
+    CHECK(pop[4999].id == "x5000");
+    CHECK(pop[4999].score == I(5000 % 101));
+    // Two bad lines: line 3001 (file line, counting the blank one) is named, not 4501.
+    std::string bad;
+    for (int i = 1; i <= 5000; ++i) {
+      if (i == 3001) bad += "{\"id\": \"b\", \"final_score\": \"high\", \"part_b_paid\": 10}\n";
+      else if (i == 4501) bad += "{\"id\": \"c\"} {\"id\": \"d\"}\n";
+      else bad += fmt::format("{{\"id\": \"x{}\", \"final_score\": 50, \"part_b_paid\": 10}}\n", i);
+    }
+    CHECK_FALSE(read(bad, pay::Format::Jsonl));
+    CHECK(error == "r:3001: \"final_score\" must be a number");
+    bad.replace(bad.find("\"high\""), 6, "50");
+    CHECK_FALSE(read(bad, pay::Format::Jsonl));
+    CHECK(error.rfind("r:4501: not valid JSON", 0) == 0);
   }
   SECTION("a line that is not JSON") {
     CHECK_FALSE(read("{\"id\": \"a\", \"final_score\": 50, \"part_b_paid\": 1}\n{\"id\": \"b\", \"final_score\": \n", pay::Format::Jsonl));
