@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/cms/case_file.hpp"
+#include "engine/cms/fast_case.hpp"
 #include "engine/cms/submission.hpp"
 #include "engine/input.hpp"
 #include "engine/interpreter.hpp"
@@ -53,9 +54,15 @@ struct Worker {
   const std::vector<std::pair<std::string, int>>& columns;  // name, definition
   Evaluator evaluator;
 
-  // One input line -> its result line, or false and the problems in `error`.
-  bool score(const std::string& line, size_t line_no, const std::string& input_name, bool csv, std::string& result,
-             std::string& error) {
+  FastCaseReader fast;
+
+  // The line's input record, case id and Part B amount: through the fast reader, or, when it
+  // declines, the reference path (which reports what is wrong). False with the problems.
+  bool bind_line(const std::string& line, size_t line_no, const std::string& input_name, Value& input,
+                 std::string& id, std::string& paid, std::string& error) {
+    id = fmt::format("line{}", line_no);
+    evaluator.arena().reset();
+    if (fast.read(line, evaluator.arena(), input, id, paid)) return true;
     dsl::Diagnostics diags;
     auto source = dsl::Source::from_text(fmt::format("{} line {}", input_name, line_no), line);
     auto doc = parse_document(source, diags, "json");
@@ -72,26 +79,32 @@ struct Worker {
     Document* submission = take("submission");
     if (doc && doc->kind == Document::Kind::Object && (!profile || !submission))
       diags.add(dsl::Code::InputMissing, {source, {0, 1}}, "$: a line needs 'profile' and 'submission'");
-    std::string id = fmt::format("line{}", line_no);
     if (const Document* c = take("case"); c && c->kind == Document::Kind::String) id = c->text;
     if (diags.has_errors()) {
       error = diags.render(false);
       return false;
     }
+    paid.clear();
+    if (const Document* p = take("part_b_paid"); p && p->kind == Document::Kind::Number) paid = p->text;
     CaseFile c;
     c.id = id;
     c.profile = Part{std::move(*profile), source, "$.profile"};
     c.submission = Part{std::move(*submission), source, "$.submission"};
-    evaluator.arena().reset();
-    Value input;
     if (!bind_case(c, policy.policy, *policy.program, evaluator.arena(), input, diags, &index)) {
       diags.sort();
       error = diags.render(false);
       return false;
     }
+    return true;
+  }
+
+  // One input line -> its result line, or false and the problems in `error`.
+  bool score(const std::string& line, size_t line_no, const std::string& input_name, bool csv, std::string& result,
+             std::string& error) {
+    Value input;
+    std::string id, paid;
+    if (!bind_line(line, line_no, input_name, input, id, paid, error)) return false;
     const Outcome& o = evaluator.evaluate_order(input, order, false);
-    std::string paid;
-    if (const Document* p = take("part_b_paid"); p && p->kind == Document::Kind::Number) paid = p->text;
     if (csv) {
       result = cell(Value::str(id), true) + "," + std::to_string(line_no);
       for (const auto& [name, d] : columns)
@@ -143,7 +156,8 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
   summary.threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Worker> workers;
   workers.reserve(summary.threads);
-  for (unsigned t = 0; t < summary.threads; ++t) workers.push_back(Worker{policy, index, order, columns, Evaluator(program)});
+  for (unsigned t = 0; t < summary.threads; ++t) workers.push_back(Worker{policy, index, order, columns, Evaluator(program),
+                             FastCaseReader(policy.policy, program, index)});
 
   if (options.csv) {
     out << "case,line";

@@ -1,0 +1,645 @@
+#include "engine/cms/fast_case.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "engine/cms/tables.hpp"
+#include "engine/input.hpp"
+
+namespace merit::engine::cms {
+
+namespace od = simdjson::ondemand;
+using dsl::Decimal;
+using dsl::Kind;
+
+namespace {
+
+constexpr int kMaxDepth = 256;
+
+bool is_kind(const dsl::Type& t, Kind k) { return t && t->kind == k; }
+
+// A record type with exactly these fields, each of the given kind; their indices in `at`.
+bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char*, Kind>> fields, std::vector<int>& at) {
+  if (!is_kind(t, Kind::Record) || t->fields.size() != fields.size()) return false;
+  at.clear();
+  for (const auto& [name, kind] : fields) {
+    int i = dsl::field_index(t, name);
+    if (i < 0 || !is_kind(t->fields[static_cast<size_t>(i)].type, kind)) return false;
+    at.push_back(i);
+  }
+  return true;
+}
+
+// Checks a value the reference path reads but this one does not need: well-formed JSON, no
+// duplicate keys (the reference parser refuses them), no nesting deeper than it allows.
+bool valid_value(od::value v, int depth) {
+  od::json_type type;
+  if (v.type().get(type) || depth > kMaxDepth) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object o;
+      if (v.get_object().get(o)) return false;
+      std::vector<std::string_view> keys;
+      for (auto field : o) {
+        std::string_view key;
+        od::value child;
+        if (field.unescaped_key().get(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) return false;
+        keys.push_back(key);
+        if (field.value().get(child) || !valid_value(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (v.get_array().get(a)) return false;
+      for (auto element : a) {
+        od::value child;
+        if (element.get(child) || !valid_value(child, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return !v.get_string().get(s);
+    }
+    case od::json_type::number: {
+      od::number n;
+      return !v.get_number().get(n);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return !v.get_bool().get(b);
+    }
+    case od::json_type::null: return v.is_null();
+  }
+  return false;
+}
+
+// A JSON number as merit reads it (json_number on the token's text), validated by simdjson.
+std::optional<Decimal> number_of(od::value v, std::string_view* text = nullptr) {
+  std::string_view raw = v.raw_json_token();
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r'))
+    raw.remove_suffix(1);
+  od::number n;
+  if (v.get_number().get(n)) return std::nullopt;
+  if (text) *text = raw == "-0" ? std::string_view("0") : raw;
+  return json_number(raw);
+}
+
+// A whole, non-negative count (the reference path's Reader::count).
+std::optional<Decimal> count_of(od::value v) {
+  auto d = number_of(v);
+  if (!d || !d->is_integer() || d->is_negative()) return std::nullopt;
+  return d;
+}
+
+// Object keys as written, unescaped; duplicates are refused by the caller.
+struct Keys {
+  std::vector<std::string_view> seen;
+  bool fresh(std::string_view k) {
+    if (std::find(seen.begin(), seen.end(), k) != seen.end()) return false;
+    seen.push_back(k);
+    return true;
+  }
+};
+
+}  // namespace
+
+struct FastCaseReader::Impl {
+  const Policy& policy;
+  const Program& program;
+  const MeasureIndex& index;
+  bool enabled = false;
+  dsl::Type input;
+  int f_entity = -1, f_year = -1, f_sets = -1;
+  std::vector<int> set_at, measure_at, stratum_at;  // field indices, in the order of the shapes below
+  std::optional<int64_t> year;
+  od::parser parser;
+  std::string buffer;
+  std::vector<Value> sets, measures, strata;  // scratch, reused line to line
+
+  Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
+    input = program.input_type();
+    if (!is_kind(input, Kind::Record)) return;
+    f_entity = dsl::field_index(input, "entity_type");
+    f_year = dsl::field_index(input, "performance_year");
+    f_sets = dsl::field_index(input, "measurement_sets");
+    if (f_entity < 0 || f_year < 0 || f_sets < 0) return;
+    if (!is_kind(input->fields[f_entity].type, Kind::String) || !is_kind(input->fields[f_year].type, Kind::Number))
+      return;
+    const dsl::Type& sets_type = input->fields[f_sets].type;
+    if (!is_kind(sets_type, Kind::List)) return;
+    const dsl::Type& set = sets_type->elem;
+    if (!record_shape(set, {{"category", Kind::String}, {"method", Kind::String}, {"measures", Kind::List}}, set_at))
+      return;
+    const dsl::Type& measure = set->fields[set_at[2]].type->elem;
+    if (!record_shape(measure,
+                      {{"id", Kind::String},
+                       {"kind", Kind::String},
+                       {"flag", Kind::Bool},
+                       {"numerator", Kind::Number},
+                       {"denominator", Kind::Number},
+                       {"end_to_end", Kind::Bool},
+                       {"score", Kind::Number},
+                       {"strata", Kind::List}},
+                      measure_at))
+      return;
+    const dsl::Type& stratum = measure->fields[measure_at[7]].type->elem;
+    if (!record_shape(stratum,
+                      {{"name", Kind::String},
+                       {"met", Kind::Number},
+                       {"not_met", Kind::Number},
+                       {"eligible", Kind::Number},
+                       {"exclusions", Kind::Number},
+                       {"exceptions", Kind::Number}},
+                      stratum_at))
+      return;
+    if (auto y = Decimal::parse(policy.year)) year = y->to_int64();
+    // Every category must be checked through the index (or have no table at all).
+    for (const auto& c : policy.submission.categories)
+      if (!c.table.empty() && !index.indexed(c.table)) return;
+    enabled = true;
+  }
+
+  const InputDecl* decl(std::string_view name) const {
+    for (const auto& d : program.inputs())
+      if (d.name == name) return &d;
+    return nullptr;
+  }
+
+  // A profile value by its declared type (bind_at's rules); false for anything it would refuse.
+  bool bind(od::value v, const dsl::Type& t, Arena& arena, Value& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    od::json_type type;
+    if (v.type().get(type)) return false;
+    switch (t->kind) {
+      case Kind::Bool: {
+        bool b;
+        if (type != od::json_type::boolean || v.get_bool().get(b)) return false;
+        out = Value::boolean(b);
+        return true;
+      }
+      case Kind::Number:
+      case Kind::Money: {
+        if (type != od::json_type::number) return false;
+        auto d = number_of(v);
+        if (!d) return false;
+        out = Value::num(*d, t->kind == Kind::Money);
+        return true;
+      }
+      case Kind::String:
+      case Kind::Symbol: {
+        std::string_view s;
+        if (type != od::json_type::string || v.get_string().get(s)) return false;
+        if (t->kind == Kind::Symbol && !s.empty() && s[0] == ':') s.remove_prefix(1);
+        out = Value::str(arena.copy(s), t->kind == Kind::Symbol);
+        return true;
+      }
+      case Kind::List: {
+        od::array a;
+        if (type != od::json_type::array || v.get_array().get(a)) return false;
+        std::vector<Value> items;
+        for (auto element : a) {
+          od::value child;
+          if (element.get(child)) return false;
+          items.emplace_back();
+          if (!bind(child, t->elem, arena, items.back(), depth + 1)) return false;
+        }
+        Value* stored = arena.values(items.size());
+        std::copy(items.begin(), items.end(), stored);
+        out = Value::list(stored, static_cast<uint32_t>(items.size()));
+        return true;
+      }
+      case Kind::Record: {
+        od::object o;
+        if (type != od::json_type::object || v.get_object().get(o)) return false;
+        Value* fields = arena.values(t->fields.size());
+        std::vector<char> filled(t->fields.size(), 0);
+        for (auto field : o) {
+          std::string_view key;
+          od::value child;
+          if (field.unescaped_key().get(key) || field.value().get(child)) return false;
+          int i = dsl::field_index(t, key);
+          if (i < 0 || filled[i]) return false;  // unknown (strict) or a duplicate key
+          filled[i] = 1;
+          if (!bind(child, t->fields[i].type, arena, fields[i], depth + 1)) return false;
+        }
+        for (char f : filled)
+          if (!f) return false;  // a required field is missing
+        out = Value::record(fields, static_cast<uint32_t>(t->fields.size()));
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  // The profile: fields of the input record, not those the submission provides.
+  bool read_profile(od::value v, Arena& arena, Value* fields, std::vector<char>& filled) {
+    od::object o;
+    if (v.get_object().get(o)) return false;
+    for (auto field : o) {
+      std::string_view key;
+      od::value child;
+      od::json_type type;
+      if (field.unescaped_key().get(key) || field.value().get(child) || child.type().get(type)) return false;
+      int i = dsl::field_index(input, key);
+      if (i < 0 || i == f_entity || i == f_year || i == f_sets || filled[i]) return false;
+      filled[i] = 1;
+      if (type == od::json_type::null) {  // missing: fine only for an optional input
+        const InputDecl* d = decl(key);
+        if (!d || !d->optional || !child.is_null()) return false;
+        fields[i] = Value();
+        continue;
+      }
+      if (!bind(child, input->fields[i].type, arena, fields[i], 1)) return false;
+    }
+    return true;
+  }
+
+  // One performance rate's counts (Reader::read_stratum); `name` already known.
+  struct Counts {
+    std::optional<Decimal> met, not_met, eligible, exclusions, exceptions;
+    bool seen[5] = {false, false, false, false, false};  // present and not null
+  };
+  // Reads a counts key into `c`; false on a problem. Returns through `matched` whether it was one.
+  static bool count_key(std::string_view key, od::value v, od::json_type type, Counts& c, bool& matched) {
+    static constexpr std::string_view names[5] = {"performanceMet", "performanceNotMet", "eligiblePopulation",
+                                                  "eligiblePopulationExclusion", "eligiblePopulationException"};
+    std::optional<Decimal>* slots[5] = {&c.met, &c.not_met, &c.eligible, &c.exclusions, &c.exceptions};
+    matched = false;
+    for (int k = 0; k < 5; ++k) {
+      if (key != names[k]) continue;
+      matched = true;
+      if (type == od::json_type::null) {
+        if (k == 0 || k == 2) return false;  // required: the reference path reports it
+        *slots[k] = Decimal();
+        return v.is_null();
+      }
+      if (type != od::json_type::number) return false;
+      *slots[k] = count_of(v);
+      c.seen[k] = true;
+      return slots[k]->has_value();
+    }
+    return true;
+  }
+  bool stratum_value(const Counts& c, std::string_view name, Arena& arena, Value& out) {
+    if (!c.met || !c.eligible) return false;  // required counts
+    Decimal not_met = c.not_met.value_or(Decimal()), sum;
+    if (!dsl::add(*c.met, not_met, sum) || *c.eligible < sum) return false;
+    Value* f = arena.values(6);
+    f[stratum_at[0]] = Value::str(arena.copy(name));
+    f[stratum_at[1]] = Value::num(*c.met);
+    f[stratum_at[2]] = Value::num(not_met);
+    f[stratum_at[3]] = Value::num(*c.eligible);
+    f[stratum_at[4]] = Value::num(c.exclusions.value_or(Decimal()));
+    f[stratum_at[5]] = Value::num(c.exceptions.value_or(Decimal()));
+    out = Value::record(f, 6);
+    return true;
+  }
+
+  // A measurement's value, by the reference reader's shape rules; only the common shapes.
+  bool read_value(od::value v, std::string_view id, std::string_view metric, Arena& arena, Value* m) {
+    od::json_type type;
+    if (v.type().get(type)) return false;
+    m[measure_at[2]] = Value::boolean(false);
+    m[measure_at[3]] = Value::num(Decimal());
+    m[measure_at[4]] = Value::num(Decimal());
+    m[measure_at[5]] = Value::boolean(false);
+    m[measure_at[6]] = Value::num(Decimal());
+    m[measure_at[7]] = Value::list(nullptr, 0);
+    if (type == od::json_type::boolean) {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      m[measure_at[1]] = Value::str("boolean");
+      m[measure_at[2]] = Value::boolean(b);
+      return true;
+    }
+    od::object o;
+    if (type != od::json_type::object || v.get_object().get(o)) return false;
+    (void)id;
+    Counts single;
+    bool has_strata = false, has_numerator = false, has_denominator = false, hint = false;
+    std::optional<Decimal> numerator, denominator;
+    size_t strata_begin = strata.size();
+    Keys keys;
+    for (auto field : o) {
+      std::string_view key;
+      od::value child;
+      od::json_type ct;
+      if (field.unescaped_key().get(key) || !keys.fresh(key) || field.value().get(child) || child.type().get(ct))
+        return false;
+      bool matched = false;
+      if (!count_key(key, child, ct, single, matched)) return false;
+      if (matched) continue;
+      if (key == "strata") {
+        if (ct == od::json_type::null) {
+          if (!child.is_null()) return false;
+          continue;
+        }
+        od::array a;
+        if (ct != od::json_type::array || child.get_array().get(a)) return false;
+        has_strata = true;
+        for (auto element : a) {
+          od::value s;
+          od::object so;
+          if (element.get(s) || s.get_object().get(so)) return false;
+          Counts c;
+          std::string_view name;
+          Keys skeys;
+          for (auto sf : so) {
+            std::string_view sk;
+            od::value sv;
+            od::json_type st;
+            if (sf.unescaped_key().get(sk) || !skeys.fresh(sk) || sf.value().get(sv) || sv.type().get(st)) return false;
+            bool m2 = false;
+            if (!count_key(sk, sv, st, c, m2)) return false;
+            if (m2) continue;
+            if (sk == "stratum") {
+              if (st == od::json_type::null) {
+                if (!sv.is_null()) return false;
+              } else if (st != od::json_type::string || sv.get_string().get(name)) {
+                return false;
+              }
+              continue;
+            }
+            if (!valid_value(sv, 4)) return false;
+          }
+          strata.emplace_back();
+          if (!stratum_value(c, name, arena, strata.back())) return false;
+        }
+      } else if (key == "numerator" || key == "denominator") {
+        if (ct == od::json_type::null) return false;  // present but null: the reference path decides
+        if (ct != od::json_type::number) return false;
+        (key == "numerator" ? numerator : denominator) = count_of(child);
+        if (!(key == "numerator" ? numerator : denominator)) return false;
+        (key == "numerator" ? has_numerator : has_denominator) = true;
+      } else if (key == "isEndToEndReported") {
+        bool b = false;
+        if (ct == od::json_type::null) {
+          if (!child.is_null()) return false;
+        } else if (ct != od::json_type::boolean || child.get_bool().get(b)) {
+          return false;
+        }
+        m[measure_at[5]] = Value::boolean(b);
+      } else if (key == "score") {
+        return false;  // a CAHPS score: the reference path
+      } else {
+        if (key == "numeratorExclusion" || key == "denominatorException" || key == "observationInstances") hint = true;
+        if (!valid_value(child, 3)) return false;
+      }
+    }
+    bool single_seen = std::any_of(std::begin(single.seen), std::end(single.seen), [](bool b) { return b; });
+    if (has_strata) {  // Multi: every stratum as read
+      Value* items = arena.values(strata.size() - strata_begin);
+      std::copy(strata.begin() + static_cast<long>(strata_begin), strata.end(), items);
+      m[measure_at[1]] = Value::str("performance");
+      m[measure_at[7]] = Value::list(items, static_cast<uint32_t>(strata.size() - strata_begin));
+      strata.resize(strata_begin);
+      return true;
+    }
+    if (single_seen) {  // Single: the value's own counts
+      Value* item = arena.values(1);
+      if (!stratum_value(single, "", arena, *item)) return false;
+      m[measure_at[1]] = Value::str("performance");
+      m[measure_at[7]] = Value::list(item, 1);
+      return true;
+    }
+    if (has_numerator || has_denominator) {  // a proportion (non-proportion measures: the reference path)
+      if (metric == "nonProportion" || (metric.empty() && hint)) return false;
+      if (!has_numerator || !has_denominator || *denominator < *numerator) return false;
+      m[measure_at[1]] = Value::str("proportion");
+      m[measure_at[3]] = Value::num(*numerator);
+      m[measure_at[4]] = Value::num(*denominator);
+      return true;
+    }
+    return false;  // no telling field: the reference path decides from the metric type
+  }
+
+  // The measure's row in its category's table, in the policy's year; its metric type.
+  bool check_measure(const SubmissionCategory& category, const std::string& id, std::string_view& metric) {
+    metric = {};
+    if (category.table.empty()) return true;
+    const Datum* row = index.find(category.table, id);
+    if (!row) return false;
+    if (year) {
+      auto year_of = [&](std::string_view column) -> int64_t {
+        const Datum* f = find_field(*row, column);
+        if (!f || f->kind != Datum::Kind::Number) return 0;
+        return f->number.to_int64().value_or(0);
+      };
+      int64_t from = year_of("first_year"), to = year_of("last_year");
+      if ((from != 0 && *year < from) || (to != 0 && *year > to)) return false;
+    }
+    metric = field_text(*row, "metric_type");
+    return true;
+  }
+
+  std::string canonical_id(std::string_view id) const {
+    for (const auto& [from, to] : policy.submission.id_prefix_aliases)
+      if (!from.empty() && id.starts_with(from)) return to + std::string(id.substr(from.size()));
+    return std::string(id);
+  }
+
+  bool read_set(od::value v, Arena& arena, Value& out) {
+    od::object o;
+    if (v.get_object().get(o)) return false;
+    const SubmissionCategory* category = nullptr;
+    std::string_view method;
+    bool has_method = false, has_category = false;
+    size_t measures_begin = measures.size();
+    std::vector<std::string> ids;
+    Keys keys;
+    for (auto field : o) {
+      std::string_view key;
+      od::value child;
+      od::json_type ct;
+      if (field.unescaped_key().get(key) || !keys.fresh(key) || field.value().get(child) || child.type().get(ct))
+        return false;
+      if (key == "category") {
+        std::string_view name;
+        if (ct != od::json_type::string || child.get_string().get(name)) return false;
+        category = policy.submission.find(name);
+        if (!category) return false;
+        has_category = true;
+      } else if (key == "submissionMethod") {
+        if (ct != od::json_type::string || child.get_string().get(method)) return false;
+        method = arena.copy(method);  // the parser's string buffer is reused by later strings
+        has_method = true;
+      } else if (key == "measurements") {
+        if (ct == od::json_type::null) {
+          if (!child.is_null()) return false;
+          continue;
+        }
+        od::array a;
+        if (!has_category || ct != od::json_type::array || child.get_array().get(a)) return false;
+        for (auto element : a) {
+          od::value mv;
+          od::object mo;
+          if (element.get(mv) || mv.get_object().get(mo)) return false;
+          Value* m = arena.values(8);
+          bool has_id = false, has_value = false;
+          std::string id;
+          std::string_view metric;
+          Keys mkeys;
+          for (auto mf : mo) {
+            std::string_view mk;
+            od::value x;
+            od::json_type xt;
+            if (mf.unescaped_key().get(mk) || !mkeys.fresh(mk) || mf.value().get(x) || x.type().get(xt)) return false;
+            if (mk == "measureId") {
+              std::string_view written;
+              if (xt != od::json_type::string || x.get_string().get(written)) return false;
+              id = canonical_id(written);
+              if (std::find(ids.begin(), ids.end(), id) != ids.end()) return false;  // a duplicate (I808)
+              if (!check_measure(*category, id, metric)) return false;
+              has_id = true;
+            } else if (mk == "value") {
+              if (!has_id || !read_value(x, id, metric, arena, m)) return false;
+              has_value = true;
+            } else if (!valid_value(x, 4)) {
+              return false;
+            }
+          }
+          if (!has_id || !has_value) return false;
+          ids.push_back(id);
+          m[measure_at[0]] = Value::str(arena.copy(id));
+          measures.push_back(Value::record(m, 8));
+        }
+      } else if (!valid_value(child, 3)) {
+        return false;
+      }
+    }
+    if (!has_category || !has_method) return false;
+    Value* items = arena.values(measures.size() - measures_begin);
+    std::copy(measures.begin() + static_cast<long>(measures_begin), measures.end(), items);
+    Value* f = arena.values(3);
+    f[set_at[0]] = Value::str(arena.copy(category->canonical));
+    f[set_at[1]] = Value::str(method);
+    f[set_at[2]] = Value::list(items, static_cast<uint32_t>(measures.size() - measures_begin));
+    measures.resize(measures_begin);
+    out = Value::record(f, 3);
+    return true;
+  }
+
+  bool read_submission(od::value v, Arena& arena, Value* fields) {
+    od::object o;
+    if (v.get_object().get(o)) return false;
+    bool has_entity = false, has_year = false, has_sets = false;
+    Keys keys;
+    for (auto field : o) {
+      std::string_view key;
+      od::value child;
+      od::json_type ct;
+      if (field.unescaped_key().get(key) || !keys.fresh(key) || field.value().get(child) || child.type().get(ct))
+        return false;
+      if (key == "entityType") {
+        std::string_view s;
+        if (ct != od::json_type::string || child.get_string().get(s)) return false;
+        fields[f_entity] = Value::str(arena.copy(s));
+        has_entity = true;
+      } else if (key == "performanceYear") {
+        if (ct != od::json_type::number) return false;
+        auto y = number_of(child);
+        if (!y || !y->is_integer() || (year && !(*y == Decimal::from_int(*year)))) return false;
+        fields[f_year] = Value::num(*y);
+        has_year = true;
+      } else if (key == "measurementSets") {
+        od::array a;
+        if (ct != od::json_type::array || child.get_array().get(a)) return false;
+        sets.clear();
+        for (auto element : a) {
+          od::value s;
+          if (element.get(s)) return false;
+          sets.emplace_back();
+          if (!read_set(s, arena, sets.back())) return false;
+        }
+        Value* items = arena.values(sets.size());
+        std::copy(sets.begin(), sets.end(), items);
+        fields[f_sets] = Value::list(items, static_cast<uint32_t>(sets.size()));
+        has_sets = true;
+      } else if (!valid_value(child, 2)) {
+        return false;
+      }
+    }
+    return has_entity && has_year && has_sets;
+  }
+
+  bool read(const std::string& line, Arena& arena, Value& out, std::string& id, std::string& paid) {
+    if (!enabled) return false;
+    buffer.assign(line);
+    buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+    od::document doc;
+    od::object top;
+    if (parser.iterate(buffer.data(), line.size(), buffer.size()).get(doc) || doc.get_object().get(top)) return false;
+    std::string_view whole;
+    bool rewound = false;
+    if (top.raw_json().get(whole) || top.reset().get(rewound)) return false;
+    for (const char* p = whole.data() + whole.size(); p < buffer.data() + line.size(); ++p)
+      if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
+    Arena::Mark mark = arena.mark();
+    size_t n = input->fields.size();
+    Value* fields = arena.values(n);
+    std::vector<char> filled(n, 0);
+    bool has_profile = false, has_submission = false;
+    std::string case_id, paid_text;
+    bool has_case = false;
+    Keys keys;
+    auto fail = [&] {
+      arena.release(mark);
+      return false;
+    };
+    for (auto field : top) {
+      std::string_view key;
+      od::value child;
+      od::json_type ct;
+      if (field.unescaped_key().get(key) || !keys.fresh(key) || field.value().get(child) || child.type().get(ct))
+        return fail();
+      if (key == "profile") {
+        if (ct != od::json_type::object || !read_profile(child, arena, fields, filled)) return fail();
+        has_profile = true;
+      } else if (key == "submission") {
+        if (ct != od::json_type::object || !read_submission(child, arena, fields)) return fail();
+        has_submission = true;
+      } else if (key == "case" && ct == od::json_type::string) {
+        std::string_view s;
+        if (child.get_string().get(s)) return fail();
+        case_id.assign(s);
+        has_case = true;
+      } else if (key == "part_b_paid" && ct == od::json_type::number) {
+        std::string_view text;
+        if (!number_of(child, &text)) return fail();
+        paid_text.assign(text);
+      } else if (!valid_value(child, 1)) {
+        return fail();
+      }
+    }
+    if (!has_profile || !has_submission) return fail();
+    for (size_t i = 0; i < n; ++i) {
+      if (filled[i] || static_cast<int>(i) == f_entity || static_cast<int>(i) == f_year || static_cast<int>(i) == f_sets)
+        continue;
+      const InputDecl* d = decl(input->fields[i].name);
+      if (!d || !d->optional) return fail();  // a required input is missing
+      fields[i] = Value();
+    }
+    out = Value::record(fields, static_cast<uint32_t>(n));
+    if (has_case) id = std::move(case_id);
+    paid = std::move(paid_text);
+    return true;
+  }
+};
+
+FastCaseReader::FastCaseReader(const Policy& policy, const Program& program, const MeasureIndex& index)
+    : impl_(std::make_unique<Impl>(policy, program, index)) {}
+FastCaseReader::~FastCaseReader() = default;
+FastCaseReader::FastCaseReader(FastCaseReader&&) noexcept = default;
+
+bool FastCaseReader::enabled() const { return impl_->enabled; }
+
+bool FastCaseReader::read(const std::string& line, Arena& arena, Value& input, std::string& id, std::string& paid) {
+  return impl_->read(line, arena, input, id, paid);
+}
+
+}  // namespace merit::engine::cms
