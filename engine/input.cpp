@@ -219,7 +219,8 @@ class FastJson {
         return true;
       }
       case simdjson::ondemand::json_type::null: {
-        if (!v.is_null()) return false;
+        bool null = false;
+        if (v.is_null().get(null) || !null) return false;  // no exceptions: the result, not its conversion
         out.kind = Document::Kind::Null;
         return true;
       }

@@ -21,6 +21,12 @@ constexpr int kMaxDepth = 256;
 
 bool is_kind(const dsl::Type& t, Kind k) { return t && t->kind == k; }
 
+// A null, read without exceptions (simdjson's result converts to bool by throwing on an error).
+bool is_null(od::value& v) {
+  bool null = false;
+  return !v.is_null().get(null) && null;
+}
+
 // A record type with exactly these fields, each of the given kind; their indices in `at`.
 bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char*, Kind>> fields, std::vector<int>& at) {
   if (!is_kind(t, Kind::Record) || t->fields.size() != fields.size()) return false;
@@ -33,6 +39,23 @@ bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char
   return true;
 }
 
+// An object's keys so far (unescaped), to refuse a duplicate as the reference parser does.
+// The first 16 live inline: most objects have fewer, and a line has a few hundred objects.
+struct Keys {
+  std::string_view inline_keys[16];
+  size_t count = 0;
+  std::vector<std::string_view> more;
+  bool fresh(std::string_view k) {
+    for (size_t i = 0; i < count && i < 16; ++i)
+      if (inline_keys[i] == k) return false;
+    if (std::find(more.begin(), more.end(), k) != more.end()) return false;
+    if (count < 16) inline_keys[count] = k;
+    else more.push_back(k);
+    ++count;
+    return true;
+  }
+};
+
 // Checks a value the reference path reads but this one does not need: well-formed JSON, no
 // duplicate keys (the reference parser refuses them), no nesting deeper than it allows.
 bool valid_value(od::value v, int depth) {
@@ -42,12 +65,11 @@ bool valid_value(od::value v, int depth) {
     case od::json_type::object: {
       od::object o;
       if (v.get_object().get(o)) return false;
-      std::vector<std::string_view> keys;
+      Keys keys;
       for (auto field : o) {
         std::string_view key;
         od::value child;
-        if (field.unescaped_key().get(key) || std::find(keys.begin(), keys.end(), key) != keys.end()) return false;
-        keys.push_back(key);
+        if (field.unescaped_key().get(key) || !keys.fresh(key)) return false;
         if (field.value().get(child) || !valid_value(child, depth + 1)) return false;
       }
       return true;
@@ -73,7 +95,7 @@ bool valid_value(od::value v, int depth) {
       bool b;
       return !v.get_bool().get(b);
     }
-    case od::json_type::null: return v.is_null();
+    case od::json_type::null: return is_null(v);
   }
   return false;
 }
@@ -96,15 +118,6 @@ std::optional<Decimal> count_of(od::value v) {
   return d;
 }
 
-// Object keys as written, unescaped; duplicates are refused by the caller.
-struct Keys {
-  std::vector<std::string_view> seen;
-  bool fresh(std::string_view k) {
-    if (std::find(seen.begin(), seen.end(), k) != seen.end()) return false;
-    seen.push_back(k);
-    return true;
-  }
-};
 
 }  // namespace
 
@@ -120,6 +133,8 @@ struct FastCaseReader::Impl {
   od::parser parser;
   std::string buffer;
   std::vector<Value> sets, measures, strata;  // scratch, reused line to line
+  std::vector<char> filled;
+  std::vector<std::string> ids;
 
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
     input = program.input_type();
@@ -250,7 +265,7 @@ struct FastCaseReader::Impl {
       filled[i] = 1;
       if (type == od::json_type::null) {  // missing: fine only for an optional input
         const InputDecl* d = decl(key);
-        if (!d || !d->optional || !child.is_null()) return false;
+        if (!d || !d->optional || !is_null(child)) return false;
         fields[i] = Value();
         continue;
       }
@@ -276,7 +291,7 @@ struct FastCaseReader::Impl {
       if (type == od::json_type::null) {
         if (k == 0 || k == 2) return false;  // required: the reference path reports it
         *slots[k] = Decimal();
-        return v.is_null();
+        return is_null(v);
       }
       if (type != od::json_type::number) return false;
       *slots[k] = count_of(v);
@@ -336,7 +351,7 @@ struct FastCaseReader::Impl {
       if (matched) continue;
       if (key == "strata") {
         if (ct == od::json_type::null) {
-          if (!child.is_null()) return false;
+          if (!is_null(child)) return false;
           continue;
         }
         od::array a;
@@ -359,7 +374,7 @@ struct FastCaseReader::Impl {
             if (m2) continue;
             if (sk == "stratum") {
               if (st == od::json_type::null) {
-                if (!sv.is_null()) return false;
+                if (!is_null(sv)) return false;
               } else if (st != od::json_type::string || sv.get_string().get(name)) {
                 return false;
               }
@@ -379,7 +394,7 @@ struct FastCaseReader::Impl {
       } else if (key == "isEndToEndReported") {
         bool b = false;
         if (ct == od::json_type::null) {
-          if (!child.is_null()) return false;
+          if (!is_null(child)) return false;
         } else if (ct != od::json_type::boolean || child.get_bool().get(b)) {
           return false;
         }
@@ -450,7 +465,7 @@ struct FastCaseReader::Impl {
     std::string_view method;
     bool has_method = false, has_category = false;
     size_t measures_begin = measures.size();
-    std::vector<std::string> ids;
+    ids.clear();
     Keys keys;
     for (auto field : o) {
       std::string_view key;
@@ -470,7 +485,7 @@ struct FastCaseReader::Impl {
         has_method = true;
       } else if (key == "measurements") {
         if (ct == od::json_type::null) {
-          if (!child.is_null()) return false;
+          if (!is_null(child)) return false;
           continue;
         }
         od::array a;
@@ -582,7 +597,7 @@ struct FastCaseReader::Impl {
     Arena::Mark mark = arena.mark();
     size_t n = input->fields.size();
     Value* fields = arena.values(n);
-    std::vector<char> filled(n, 0);
+    filled.assign(n, 0);
     bool has_profile = false, has_submission = false;
     std::string case_id, paid_text;
     bool has_case = false;

@@ -286,7 +286,10 @@ bool valid_value(simdjson::ondemand::value v, int depth) {
       bool b;
       return !v.get_bool().get(b);
     }
-    case simdjson::ondemand::json_type::null: return v.is_null();
+    case simdjson::ondemand::json_type::null: {
+      bool null = false;  // the result, not its conversion (which throws on an error)
+      return !v.is_null().get(null) && null;
+    }
   }
   return false;
 }
