@@ -580,7 +580,7 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace) note_parameter(step, *in);                                                       \
     Value& x = k ? top[-1] : top[-2];                                                                      \
     const Value& y = k ? consts[in->b] : top[-1];                                                          \
-    int c = numeric(x) && x.kind == y.kind ? dsl::compare(x.number, y.number) : compare_values(x, y);      \
+    int c = compare_inline(x, y);      \
     if (!k) --top;                                                                                         \
     top[-1].kind = ValueKind::Bool;                                                                        \
     top[-1].flag = (test);                                                                                 \
@@ -604,7 +604,7 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace) note_parameter(step, *in);
     const Value& x = k ? top[-1] : top[-2];
     const Value& y = k ? consts[in->b] : top[-1];
-    int c = numeric(x) && x.kind == y.kind ? dsl::compare(x.number, y.number) : compare_values(x, y);
+    int c = compare_inline(x, y);
     top -= k ? 1 : 2;
     if (!((kComparisonMask[in->mode >> 1] >> (c + 1)) & 1)) ip = code + in->a;
     MERIT_NEXT();
@@ -675,6 +675,18 @@ void Evaluator::run(const std::vector<int>& order) {
           break;
         case LoopKind::Any: top[-1] = Value::boolean(v.flag); break;
         case LoopKind::All: top[-1] = Value::boolean(v.flag); break;
+        case LoopKind::Sum: {
+          Decimal r;
+          if (!dsl::add(L.acc.number, v.number, r)) goto cold_op;  // overflow: cold reports it
+          top[-1] = Value::num(r, v.kind == ValueKind::Money);
+          break;
+        }
+        case LoopKind::Count: {
+          Decimal r = L.acc.number;
+          if (v.flag && !dsl::add(L.acc.number, Decimal::from_int(1), r)) goto cold_op;
+          top[-1] = Value::num(r);
+          break;
+        }
         default: goto cold_op;
       }
       --nloops_;

@@ -106,6 +106,18 @@ struct TableData {
 // Total order used for sorting, table keys and equality. Values must have the same kind.
 int compare_values(const Value& a, const Value& b);
 bool equal_values(const Value& a, const Value& b);
+// compare_values with the common cases (numbers of one kind, strings) inline.
+inline int compare_inline(const Value& a, const Value& b) {
+  if (a.kind == b.kind) {
+    if (a.kind == ValueKind::Number || a.kind == ValueKind::Money) return dsl::compare(a.number, b.number);
+    if (a.kind == ValueKind::String || a.kind == ValueKind::Symbol) {
+      int c = a.text().compare(b.text());
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+  }
+  return compare_values(a, b);
+}
+
 // equal_values with the common cases (strings, numbers, booleans) inline.
 inline bool same_value(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
