@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "dsl/parser.hpp"
+#include "engine/ondemand.hpp"
 #include "engine/yaml_reader.hpp"
 
 namespace merit::engine {
@@ -219,8 +220,7 @@ class FastJson {
         return true;
       }
       case simdjson::ondemand::json_type::null: {
-        bool null = false;
-        if (v.is_null().get(null) || !null) return false;  // no exceptions: the result, not its conversion
+        if (!ondemand_util::is_null(v)) return false;
         out.kind = Document::Kind::Null;
         return true;
       }

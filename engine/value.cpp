@@ -33,6 +33,26 @@ int compare_values(const Value& a, const Value& b) {
 
 bool equal_values(const Value& a, const Value& b) { return compare_values(a, b) == 0; }
 
+bool identical(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case ValueKind::Missing: return true;
+    case ValueKind::Bool: return a.flag == b.flag;
+    case ValueKind::Number:
+    case ValueKind::Money: return dsl::compare(a.number, b.number) == 0;
+    case ValueKind::String:
+    case ValueKind::Symbol: return a.text() == b.text();
+    case ValueKind::List:
+    case ValueKind::Record:
+      if (a.size != b.size) return false;
+      for (uint32_t i = 0; i < a.size; ++i)
+        if (!identical(a.items[i], b.items[i])) return false;
+      return true;
+    case ValueKind::Table: return a.table == b.table;
+  }
+  return false;
+}
+
 namespace {
 
 // Consistent with compare_values: equal values hash alike (numbers by their normalised form,

@@ -106,6 +106,9 @@ struct TableData {
 // Total order used for sorting, table keys and equality. Values must have the same kind.
 int compare_values(const Value& a, const Value& b);
 bool equal_values(const Value& a, const Value& b);
+// The same value in every respect: kinds (money is not a number), decimals, text, structure
+// (for the tests that two readers build the same input).
+bool identical(const Value& a, const Value& b);
 // compare_values with the common cases (numbers of one kind, strings) inline.
 inline int compare_inline(const Value& a, const Value& b) {
   if (a.kind == b.kind) {

@@ -8,24 +8,23 @@
 
 #include "engine/cms/tables.hpp"
 #include "engine/input.hpp"
+#include "engine/ondemand.hpp"
 
 namespace merit::engine::cms {
 
 namespace od = simdjson::ondemand;
+using ondemand_util::is_null;
+using ondemand_util::Keys;
+using ondemand_util::valid_value;
 using dsl::Decimal;
 using dsl::Kind;
 
 namespace {
 
-constexpr int kMaxDepth = 256;
+constexpr int kMaxDepth = ondemand_util::kMaxDepth;
 
 bool is_kind(const dsl::Type& t, Kind k) { return t && t->kind == k; }
 
-// A null, read without exceptions (simdjson's result converts to bool by throwing on an error).
-bool is_null(od::value& v) {
-  bool null = false;
-  return !v.is_null().get(null) && null;
-}
 
 // A record type with exactly these fields, each of the given kind; their indices in `at`.
 bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char*, Kind>> fields, std::vector<int>& at) {
@@ -39,66 +38,7 @@ bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char
   return true;
 }
 
-// An object's keys so far (unescaped), to refuse a duplicate as the reference parser does.
-// The first 16 live inline: most objects have fewer, and a line has a few hundred objects.
-struct Keys {
-  std::string_view inline_keys[16];
-  size_t count = 0;
-  std::vector<std::string_view> more;
-  bool fresh(std::string_view k) {
-    for (size_t i = 0; i < count && i < 16; ++i)
-      if (inline_keys[i] == k) return false;
-    if (std::find(more.begin(), more.end(), k) != more.end()) return false;
-    if (count < 16) inline_keys[count] = k;
-    else more.push_back(k);
-    ++count;
-    return true;
-  }
-};
 
-// Checks a value the reference path reads but this one does not need: well-formed JSON, no
-// duplicate keys (the reference parser refuses them), no nesting deeper than it allows.
-bool valid_value(od::value v, int depth) {
-  od::json_type type;
-  if (v.type().get(type) || depth > kMaxDepth) return false;
-  switch (type) {
-    case od::json_type::object: {
-      od::object o;
-      if (v.get_object().get(o)) return false;
-      Keys keys;
-      for (auto field : o) {
-        std::string_view key;
-        od::value child;
-        if (field.unescaped_key().get(key) || !keys.fresh(key)) return false;
-        if (field.value().get(child) || !valid_value(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case od::json_type::array: {
-      od::array a;
-      if (v.get_array().get(a)) return false;
-      for (auto element : a) {
-        od::value child;
-        if (element.get(child) || !valid_value(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return !v.get_string().get(s);
-    }
-    case od::json_type::number: {
-      od::number n;
-      return !v.get_number().get(n);
-    }
-    case od::json_type::boolean: {
-      bool b;
-      return !v.get_bool().get(b);
-    }
-    case od::json_type::null: return is_null(v);
-  }
-  return false;
-}
 
 // A JSON number as merit reads it (json_number on the token's text), validated by simdjson.
 std::optional<Decimal> number_of(od::value v, std::string_view* text = nullptr) {
@@ -439,23 +379,9 @@ struct FastCaseReader::Impl {
     if (category.table.empty()) return true;
     const Datum* row = index.find(category.table, id);
     if (!row) return false;
-    if (year) {
-      auto year_of = [&](std::string_view column) -> int64_t {
-        const Datum* f = find_field(*row, column);
-        if (!f || f->kind != Datum::Kind::Number) return 0;
-        return f->number.to_int64().value_or(0);
-      };
-      int64_t from = year_of("first_year"), to = year_of("last_year");
-      if ((from != 0 && *year < from) || (to != 0 && *year > to)) return false;
-    }
+    if (year && !measure_years(*row).covers(*year)) return false;
     metric = field_text(*row, "metric_type");
     return true;
-  }
-
-  std::string canonical_id(std::string_view id) const {
-    for (const auto& [from, to] : policy.submission.id_prefix_aliases)
-      if (!from.empty() && id.starts_with(from)) return to + std::string(id.substr(from.size()));
-    return std::string(id);
   }
 
   bool read_set(od::value v, Arena& arena, Value& out) {
@@ -507,7 +433,7 @@ struct FastCaseReader::Impl {
             if (mk == "measureId") {
               std::string_view written;
               if (xt != od::json_type::string || x.get_string().get(written)) return false;
-              id = canonical_id(written);
+              id = canonical_measure_id(policy.submission, written);
               if (std::find(ids.begin(), ids.end(), id) != ids.end()) return false;  // a duplicate (I808)
               if (!check_measure(*category, id, metric)) return false;
               has_id = true;

@@ -303,13 +303,6 @@ class Reader {
     return set;
   }
 
-  // The measure id after the policy's prefix aliases (the first that matches).
-  std::string canonical_id(const std::string& id) const {
-    for (const auto& [from, to] : policy_.submission.id_prefix_aliases)
-      if (!from.empty() && id.starts_with(from)) return to + id.substr(from.size());
-    return id;
-  }
-
   // The category table's row for `id`, checking that the measure exists in the policy's year.
   // Returns the row (null when the category has no table to check against or on error).
   const Datum* check_id(const Document& at, const std::string& path, const std::string& written,
@@ -343,13 +336,9 @@ class Reader {
       return nullptr;
     }
     if (year_) {
-      auto year_of = [&](std::string_view column) -> int64_t {
-        const Datum* f = find_field(*row, column);
-        if (!f || f->kind != Datum::Kind::Number) return 0;
-        return f->number.to_int64().value_or(0);
-      };
-      int64_t from = year_of("first_year"), to = year_of("last_year");
-      if ((from != 0 && *year_ < from) || (to != 0 && *year_ > to)) {
+      MeasureYears years = measure_years(*row);
+      if (!years.covers(*year_)) {
+        int64_t from = years.from, to = years.to;
         std::string span = from == to       ? fmt::format("of {} only", from)
                            : to == 0        ? fmt::format("from {} on", from)
                            : from == 0      ? fmt::format("until {}", to)
@@ -374,7 +363,7 @@ class Reader {
     if (const Document* m = require(d, "measureId", path)) {
       std::string ip = path + ".measureId";
       if (auto s = string_of(*m, ip)) {
-        id = canonical_id(*s);
+        id = canonical_measure_id(policy_.submission, *s);
         id_out = id;
         if (category)
           if (const Datum* row = check_id(*m, ip, *s, id, *category, category_name))

@@ -35,4 +35,19 @@ const Datum* find_row(const Datum& table, const std::vector<std::string_view>& k
   return nullptr;
 }
 
+MeasureYears measure_years(const Datum& row) {
+  auto year_of = [&](std::string_view column) -> int64_t {
+    const Datum* f = find_field(row, column);
+    if (!f || f->kind != Datum::Kind::Number) return 0;
+    return f->number.to_int64().value_or(0);
+  };
+  return {year_of("first_year"), year_of("last_year")};
+}
+
+std::string canonical_measure_id(const SubmissionFormat& format, std::string_view id) {
+  for (const auto& [from, to] : format.id_prefix_aliases)
+    if (!from.empty() && id.starts_with(from)) return to + std::string(id.substr(from.size()));
+  return std::string(id);
+}
+
 }  // namespace merit::engine::cms

@@ -2,6 +2,8 @@
 // readers in engine/cms (which check submissions against the year's measure lists).
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,5 +19,14 @@ const Datum* find_row(const Datum& table, const std::vector<std::string_view>& k
 const Datum* find_field(const Datum& record, std::string_view name);
 // A string/symbol field's text, or `fallback` when the field is absent or of another kind.
 std::string_view field_text(const Datum& record, std::string_view name, std::string_view fallback = {});
+
+// A measure row's years (its first_year and last_year columns; 0 where a column is absent).
+struct MeasureYears {
+  int64_t from = 0, to = 0;
+  bool covers(int64_t year) const { return (from == 0 || year >= from) && (to == 0 || year <= to); }
+};
+MeasureYears measure_years(const Datum& row);
+// A measure id after the policy's prefix aliases (the first that matches): PI_EP_1 -> ACI_EP_1.
+std::string canonical_measure_id(const SubmissionFormat& format, std::string_view id);
 
 }  // namespace merit::engine::cms

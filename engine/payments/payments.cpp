@@ -12,6 +12,7 @@
 #include <simdjson.h>
 
 #include "engine/input.hpp"
+#include "engine/ondemand.hpp"
 
 namespace merit::engine::payments {
 
@@ -252,47 +253,8 @@ struct LineFields {
   std::string bad;
 };
 
-bool valid_value(simdjson::ondemand::value v, int depth) {
-  simdjson::ondemand::json_type type;
-  if (v.type().get(type) || depth > 256) return false;
-  switch (type) {
-    case simdjson::ondemand::json_type::object: {
-      simdjson::ondemand::object o;
-      if (v.get_object().get(o)) return false;
-      for (auto field : o) {
-        simdjson::ondemand::value child;
-        if (field.value().get(child) || !valid_value(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case simdjson::ondemand::json_type::array: {
-      simdjson::ondemand::array a;
-      if (v.get_array().get(a)) return false;
-      for (auto element : a) {
-        simdjson::ondemand::value child;
-        if (element.get(child) || !valid_value(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case simdjson::ondemand::json_type::string: {
-      std::string_view text;
-      return !v.get_string().get(text);
-    }
-    case simdjson::ondemand::json_type::number: {
-      simdjson::ondemand::number n;
-      return !v.get_number().get(n);
-    }
-    case simdjson::ondemand::json_type::boolean: {
-      bool b;
-      return !v.get_bool().get(b);
-    }
-    case simdjson::ondemand::json_type::null: {
-      bool null = false;  // the result, not its conversion (which throws on an error)
-      return !v.is_null().get(null) && null;
-    }
-  }
-  return false;
-}
+
+using ondemand_util::valid_value;
 
 bool fast_line_fields(const std::string& line, LineFields& f) {
   thread_local simdjson::ondemand::parser parser;

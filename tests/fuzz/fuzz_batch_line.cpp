@@ -44,25 +44,6 @@ Setup& setup() {
   return *s;
 }
 
-bool same(const Value& a, const Value& b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case ValueKind::Missing: return true;
-    case ValueKind::Bool: return a.flag == b.flag;
-    case ValueKind::Number:
-    case ValueKind::Money: return dsl::compare(a.number, b.number) == 0;
-    case ValueKind::String:
-    case ValueKind::Symbol: return a.text() == b.text();
-    case ValueKind::List:
-    case ValueKind::Record:
-      if (a.size != b.size) return false;
-      for (uint32_t i = 0; i < a.size; ++i)
-        if (!same(a.items[i], b.items[i])) return false;
-      return true;
-    case ValueKind::Table: return a.table == b.table;
-  }
-  return false;
-}
 
 }  // namespace
 
@@ -93,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  diags.render(false).c_str());
     std::abort();
   }
-  if (!same(fast_value, ref_value) || fast_id != ref_id || fast_paid != ref_paid) {
+  if (!engine::identical(fast_value, ref_value) || fast_id != ref_id || fast_paid != ref_paid) {
     std::fprintf(stderr, "fuzz_batch_line: the fast path and the reference path bind the line differently\n");
     std::abort();
   }

@@ -49,26 +49,6 @@ const Year& year(const std::string& name) {
   return *slot;
 }
 
-// Exactly the same value: kinds, decimals (value and kind), text, structure.
-bool same(const Value& a, const Value& b) {
-  if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case ValueKind::Missing: return true;
-    case ValueKind::Bool: return a.flag == b.flag;
-    case ValueKind::Number:
-    case ValueKind::Money: return dsl::compare(a.number, b.number) == 0;
-    case ValueKind::String:
-    case ValueKind::Symbol: return a.text() == b.text();
-    case ValueKind::List:
-    case ValueKind::Record:
-      if (a.size != b.size) return false;
-      for (uint32_t i = 0; i < a.size; ++i)
-        if (!same(a.items[i], b.items[i])) return false;
-      return true;
-    case ValueKind::Table: return a.table == b.table;
-  }
-  return false;
-}
 
 // The reference path, as merit batch runs it when the fast path declines.
 bool reference(const Year& y, const std::string& line, engine::Arena& arena, Value& out, std::string& id,
@@ -105,7 +85,7 @@ bool check_line(const Year& y, engine::cms::FastCaseReader& fast, const std::str
   if (took) {
     ++t.taken;
     REQUIRE(ref_ok);  // the fast path took a line the reference path refuses
-    CHECK(same(a, b));
+    CHECK(engine::identical(a, b));
     CHECK(fast_id == ref_id);
     CHECK(fast_paid == ref_paid);
   }
