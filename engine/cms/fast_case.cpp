@@ -521,6 +521,9 @@ struct FastCaseReader::Impl {
     for (const char* p = whole.data() + whole.size(); p < buffer.data() + line.size(); ++p)
       if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
     Arena::Mark mark = arena.mark();
+    sets.clear();  // a declined line may have left entries behind
+    measures.clear();
+    strata.clear();
     size_t n = input->fields.size();
     Value* fields = arena.values(n);
     filled.assign(n, 0);
