@@ -68,8 +68,6 @@ std::string key_text(const Value* keys, uint32_t n) {
   return s;
 }
 
-bool numeric(const Value& v) { return v.kind == ValueKind::Number || v.kind == ValueKind::Money; }
-
 // Traces record a parameter that a binary operator read as its constant operand.
 void note_parameter(TraceStep* step, const Instr& in) {
   int p = -1;

@@ -435,7 +435,10 @@ ImpactReport run_impact(const CompiledPolicy& a, const CompiledPolicy& b, const 
         at.adj_sum_b = plus(at.adj_sum_b, *rb[i].values[1]);
       }
       Decimal prev = fa;
-      std::optional<Decimal> prev_adj = adj ? ra[i].values[1] : std::nullopt;
+      // The last adjustment seen, when the case has one under both policies (a flag and a value,
+      // not an optional: g++ 12 warns, wrongly, that a copied optional<Decimal> may be uninitialized).
+      bool has_prev_adj = adj;
+      Decimal prev_adj = adj ? *ra[i].values[1] : Decimal();
       for (size_t k = 0; k <= ns && k < at.steps.size(); ++k) {
         StepImpact& st = at.steps[k];
         std::optional<Decimal> v, va;
@@ -457,9 +460,9 @@ ImpactReport run_impact(const CompiledPolicy& a, const CompiledPolicy& b, const 
           st.sum_score = plus(st.sum_score, part);
           prev = *v;
         }
-        if (prev_adj && va) {
-          st.sum_adjustment = plus(st.sum_adjustment, minus(*va, *prev_adj));
-          prev_adj = va;
+        if (has_prev_adj && va) {
+          st.sum_adjustment = plus(st.sum_adjustment, minus(*va, prev_adj));
+          prev_adj = *va;
         }
       }
     }
