@@ -46,6 +46,10 @@ std::filesystem::path policies_root(const std::string& option);
 // A policy named on the command line: a directory holding policy.yaml, or a year under `root`.
 // Otherwise a message listing the known years, and nothing.
 std::optional<std::filesystem::path> resolve_policy(const std::string& arg, const std::filesystem::path& root);
+// The policy a command's `--year Y` or `--policy DIR` names (the directory wins), under `policies`
+// (the --policies option); reports on stderr when neither is given or there is no policy.yaml there.
+std::optional<std::filesystem::path> year_or_policy(const std::string& year, const std::string& policy,
+                                                    const std::string& policies);
 
 // Case files named on the command line: files as given, folders searched for *.yaml / *.yml
 // (sorted). A name that is neither is reported and sets `ok` to false.

@@ -44,6 +44,20 @@ std::vector<std::string> known_years(const fs::path& root) {
   return out;
 }
 
+std::optional<fs::path> year_or_policy(const std::string& year, const std::string& policy, const std::string& policies) {
+  if (year.empty() && policy.empty()) {
+    std::cerr << "merit: say which year's rules to use: --year 2018 (or --policy DIR)\n";
+    return std::nullopt;
+  }
+  fs::path dir = !policy.empty() ? fs::path(policy) : policies_root(policies) / year;
+  std::error_code ec;
+  if (!fs::exists(dir / "policy.yaml", ec)) {
+    std::cerr << fmt::format("merit: no policy at '{}'\n", dir.string());
+    return std::nullopt;
+  }
+  return dir;
+}
+
 std::optional<fs::path> resolve_policy(const std::string& arg, const fs::path& root) {
   std::error_code ec;
   if (fs::is_directory(arg, ec)) {

@@ -26,19 +26,11 @@ struct BatchArgs {
   unsigned threads = 0;
 };
 
-fs::path policy_dir(const BatchArgs& a) { return !a.policy.empty() ? fs::path(a.policy) : policies_root(a.policies) / a.year; }
-
 int run_batch_command(const BatchArgs& a, const Common& common) {
-  if (a.year.empty() && a.policy.empty()) {
-    std::cerr << "merit batch: say which year's rules to use: --year 2018 (or --policy DIR)\n";
-    return kUsage;
-  }
-  fs::path dir = policy_dir(a);
+  auto found = year_or_policy(a.year, a.policy, a.policies);
+  if (!found) return kUsage;
+  fs::path dir = *found;
   std::error_code ec;
-  if (!fs::exists(dir / "policy.yaml", ec)) {
-    std::cerr << fmt::format("merit batch: no policy at '{}'\n", dir.string());
-    return kUsage;
-  }
   std::ifstream in(a.input, std::ios::binary);
   if (!in) {
     std::cerr << fmt::format("merit batch: cannot read '{}'\n", a.input);

@@ -27,16 +27,10 @@ struct GenerateArgs {
 };
 
 int run_generate(const GenerateArgs& a, const Common& common) {
-  fs::path dir = !a.policy.empty() ? fs::path(a.policy) : policies_root(a.policies) / a.year;
-  if (a.policy.empty() && a.year.empty()) {
-    std::cerr << "merit: say which year's tables to draw from: --year 2018 (or --policy DIR)\n";
-    return kUsage;
-  }
+  auto found = year_or_policy(a.year, a.policy, a.policies);
+  if (!found) return kUsage;
+  fs::path dir = *found;
   std::error_code ec;
-  if (!fs::exists(dir / "policy.yaml", ec)) {
-    std::cerr << fmt::format("merit: no policy at '{}'\n", dir.string());
-    return kUsage;
-  }
   auto start = std::chrono::steady_clock::now();
   dsl::Diagnostics diags;
   engine::Policy policy = engine::load_policy(dir, diags);

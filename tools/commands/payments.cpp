@@ -89,19 +89,9 @@ int run_payments(const PaymentsArgs& a, const Common& common) {
     std::cerr << fmt::format("merit: cannot read '{}'\n", a.results);
     return kUsage;
   }
-  fs::path dir;
-  if (!a.policy.empty()) {
-    dir = a.policy;
-  } else if (!a.year.empty()) {
-    dir = policies_root(a.policies) / a.year;
-  } else {
-    std::cerr << "merit: say which year's rules to use: --year 2018 (or --policy DIR)\n";
-    return kUsage;
-  }
-  if (!fs::exists(dir / "policy.yaml", ec)) {
-    std::cerr << fmt::format("merit: no policy at '{}'\n", dir.string());
-    return kUsage;
-  }
+  auto found = year_or_policy(a.year, a.policy, a.policies);
+  if (!found) return kUsage;
+  fs::path dir = *found;
   dsl::Diagnostics diags;
   engine::CompiledPolicy cp = engine::compile_policy(dir, diags);
   if (diags.has_errors()) {
