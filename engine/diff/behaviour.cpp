@@ -275,6 +275,12 @@ std::vector<ChangeItem> change_items(const CompiledPolicy& b, const StaticDiff& 
 // A case scored under a policy of another year: its submission's performanceYear is set to the
 // policy's year (otherwise the submission reader refuses it, I806). The case's own `year:` is
 // ignored anyway: the caller chooses the policies.
+const std::vector<ThresholdParameter>& threshold_parameters() {
+  static const std::vector<ThresholdParameter> list = {{"performance", "payment.performance_threshold"},
+                                                       {"exceptional", "payment.exceptional_threshold"}};
+  return list;
+}
+
 void set_performance_year(Document& d, const std::string& year) {
   auto set_in = [&](Document& obj) {
     if (obj.kind != Document::Kind::Object) return false;
@@ -357,8 +363,7 @@ Behaviour compare_cases(const CompiledPolicy& a, const CompiledPolicy& b, const 
     const dsl::Decimal& fb = *y.attributed[0];
     r.delta = minus(fb, fa);
     if (prev[i][1]) r.adjustment_delta = minus(*end[i][1], *prev[i][1]);
-    for (const auto& [label, param] : std::vector<std::pair<std::string, std::string>>{
-             {"performance", "payment.performance_threshold"}, {"exceptional", "payment.exceptional_threshold"}}) {
+    for (const auto& [label, param] : threshold_parameters()) {
       Crossing c;
       c.threshold = label;
       c.param = param;

@@ -197,6 +197,13 @@ struct ChangeItem {
 // refer into it, so it must outlive them.
 std::vector<ChangeItem> change_items(const CompiledPolicy& b, const StaticDiff& d);
 
+// The thresholds whose crossings `merit diff --cases` and `merit impact` report: a label and
+// the policy parameter that holds the threshold (a policy without it has no such crossing).
+struct ThresholdParameter {
+  std::string label, param;
+};
+const std::vector<ThresholdParameter>& threshold_parameters();
+
 // For scoring a case under another year's policy: sets the submission's performanceYear (also
 // inside the API's {"data": {"submission": ...}}) to `year`, which the submission reader checks.
 void set_performance_year(Document& submission, const std::string& year);

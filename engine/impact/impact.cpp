@@ -240,8 +240,7 @@ ImpactReport run_impact(const CompiledPolicy& a, const CompiledPolicy& b, const 
   rep.adjustment.metric = "payment.adjustment";
   rep.adjustment.width = *Decimal::parse("0.5");
   std::map<int64_t, std::pair<uint64_t, uint64_t>> adj_bins;
-  for (const auto& [label, param] : std::vector<std::pair<std::string, std::string>>{
-           {"performance", "payment.performance_threshold"}, {"exceptional", "payment.exceptional_threshold"}}) {
+  for (const auto& [label, param] : diff::threshold_parameters()) {
     Crossings c;
     c.threshold = label;
     c.param = param;
