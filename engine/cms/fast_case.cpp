@@ -74,6 +74,7 @@ struct FastCaseReader::Impl {
   std::string buffer;
   std::vector<Value> sets, measures, strata;  // scratch, reused line to line
   std::vector<char> filled;
+  std::vector<char> optional;  // per input field: declared optional (absent or null is then 'missing')
   std::vector<std::string> ids;
 
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
@@ -116,14 +117,12 @@ struct FastCaseReader::Impl {
     // Every category must be checked through the index (or have no table at all).
     for (const auto& c : policy.submission.categories)
       if (!c.table.empty() && !index.indexed(c.table)) return;
+    optional.assign(input->fields.size(), 0);
+    for (const auto& d : program.inputs())
+      if (int i = dsl::field_index(input, d.name); i >= 0) optional[i] = d.optional;
     enabled = true;
   }
 
-  const InputDecl* decl(std::string_view name) const {
-    for (const auto& d : program.inputs())
-      if (d.name == name) return &d;
-    return nullptr;
-  }
 
   // A profile value by its declared type (bind_at's rules); false for anything it would refuse.
   bool bind(od::value v, const dsl::Type& t, Arena& arena, Value& out, int depth) {
@@ -204,8 +203,7 @@ struct FastCaseReader::Impl {
       if (i < 0 || i == f_entity || i == f_year || i == f_sets || filled[i]) return false;
       filled[i] = 1;
       if (type == od::json_type::null) {  // missing: fine only for an optional input
-        const InputDecl* d = decl(key);
-        if (!d || !d->optional || !is_null(child)) return false;
+        if (!optional[i] || !is_null(child)) return false;
         fields[i] = Value();
         continue;
       }
@@ -564,8 +562,7 @@ struct FastCaseReader::Impl {
     for (size_t i = 0; i < n; ++i) {
       if (filled[i] || static_cast<int>(i) == f_entity || static_cast<int>(i) == f_year || static_cast<int>(i) == f_sets)
         continue;
-      const InputDecl* d = decl(input->fields[i].name);
-      if (!d || !d->optional) return fail();  // a required input is missing
+      if (!optional[i]) return fail();  // a required input is missing
       fields[i] = Value();
     }
     out = Value::record(fields, static_cast<uint32_t>(n));
