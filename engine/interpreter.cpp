@@ -578,18 +578,19 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace) note_parameter(step, *in);                                                       \
     Value& x = k ? top[-1] : top[-2];                                                                      \
     const Value& y = k ? consts[in->b] : top[-1];                                                          \
-    int c = compare_inline(x, y);      \
+    bool holds = (test);                                                                                   \
     if (!k) --top;                                                                                         \
     top[-1].kind = ValueKind::Bool;                                                                        \
-    top[-1].flag = (test);                                                                                 \
+    top[-1].flag = holds;                                                                                  \
     MERIT_NEXT();                                                                                          \
   }
-  MERIT_COMPARE(Eq, c == 0)
-  MERIT_COMPARE(Ne, c != 0)
-  MERIT_COMPARE(Lt, c < 0)
-  MERIT_COMPARE(Le, c <= 0)
-  MERIT_COMPARE(Gt, c > 0)
-  MERIT_COMPARE(Ge, c >= 0)
+  // (In)equality needs no order: strings of different lengths differ without a memcmp.
+  MERIT_COMPARE(Eq, same_value(x, y))
+  MERIT_COMPARE(Ne, !same_value(x, y))
+  MERIT_COMPARE(Lt, compare_inline(x, y) < 0)
+  MERIT_COMPARE(Le, compare_inline(x, y) <= 0)
+  MERIT_COMPARE(Gt, compare_inline(x, y) > 0)
+  MERIT_COMPARE(Ge, compare_inline(x, y) >= 0)
 #undef MERIT_COMPARE
   op_Jump:
     ip = code + in->a;
@@ -602,9 +603,12 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace) note_parameter(step, *in);
     const Value& x = k ? top[-1] : top[-2];
     const Value& y = k ? consts[in->b] : top[-1];
-    int c = compare_inline(x, y);
+    auto comparison = static_cast<Comparison>(in->mode >> 1);
+    bool holds = comparison == Comparison::Eq   ? same_value(x, y)
+                 : comparison == Comparison::Ne ? !same_value(x, y)
+                                                : (kComparisonMask[in->mode >> 1] >> (compare_inline(x, y) + 1)) & 1;
     top -= k ? 1 : 2;
-    if (!((kComparisonMask[in->mode >> 1] >> (c + 1)) & 1)) ip = code + in->a;
+    if (!holds) ip = code + in->a;
     MERIT_NEXT();
   }
   op_LocalField: {
