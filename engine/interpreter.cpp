@@ -431,6 +431,86 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
 }
 #undef MERIT_RAISE
 
+bool Evaluator::fused_loop(const Instr& begin, Value* top) {
+  const Instr* body = &begin + 1;
+  const uint32_t field = body[0].a;
+  const bool compare = begin.flags & kLoopCompareBody;
+  const Value* constant = compare ? &program_.constants()[body[2].a] : nullptr;
+  const bool negate = compare && body[3].op == OpCode::Ne;
+  const Value list = top[-1];
+  // Element i's value of the body: the field, or whether it equals the constant. Null when the
+  // element is not a record with that field (the instruction-by-instruction loop reports it).
+  auto element = [&](uint32_t i, Value& out) {
+    const Value& r = list.items[i];
+    if (r.kind != ValueKind::Record || field >= r.size || r.items[field].is_missing()) return false;
+    out = compare ? Value::boolean(same_value(r.items[field], *constant) != negate) : r.items[field];
+    return true;
+  };
+  Value v, result;
+  switch (static_cast<LoopKind>(begin.mode)) {
+    case LoopKind::Map: {
+      Value* out = arena_.values(list.size);
+      for (uint32_t i = 0; i < list.size; ++i)
+        if (!element(i, out[i])) return false;
+      result = Value::list(out, list.size);
+      break;
+    }
+    case LoopKind::Filter: {
+      Value* out = arena_.values(list.size);
+      uint32_t kept = 0;
+      for (uint32_t i = 0; i < list.size; ++i) {
+        if (!element(i, v)) return false;
+        if (v.flag) out[kept++] = list.items[i];
+      }
+      result = Value::list(out, kept);
+      break;
+    }
+    case LoopKind::Any:
+    case LoopKind::All: {
+      bool any = static_cast<LoopKind>(begin.mode) == LoopKind::Any;
+      result = Value::boolean(!any);
+      for (uint32_t i = 0; i < list.size; ++i) {
+        if (!element(i, v)) return false;
+        if (v.flag == any) {
+          result = Value::boolean(any);
+          break;
+        }
+      }
+      break;
+    }
+    case LoopKind::Count: {
+      int64_t n = 0;
+      for (uint32_t i = 0; i < list.size; ++i) {
+        if (!element(i, v)) return false;
+        n += v.flag;
+      }
+      result = Value::num(Decimal::from_int(n));
+      break;
+    }
+    case LoopKind::Sum: {
+      Decimal acc;
+      for (uint32_t i = 0; i < list.size; ++i) {
+        if (!element(i, v) || !dsl::add(acc, v.number, acc)) return false;
+      }
+      result = Value::num(acc, v.kind == ValueKind::Money);  // as the loop does: the last element's kind
+      break;
+    }
+    case LoopKind::Min:
+    case LoopKind::Max: {
+      bool is_min = static_cast<LoopKind>(begin.mode) == LoopKind::Min;
+      for (uint32_t i = 0; i < list.size; ++i) {
+        if (!element(i, v)) return false;
+        int c = i == 0 ? 0 : dsl::compare(v.number, result.number);
+        if (i == 0 || (is_min ? c < 0 : c > 0)) result = v;
+      }
+      break;
+    }
+    default: return false;  // mean, sort_by, find_index: the ordinary loop
+  }
+  top[-1] = result;
+  return true;
+}
+
 // The hot loop. kTrace is a template parameter so that tracing costs nothing when off.
 // Dispatch is "threaded" (GCC/Clang labels as values): each instruction ends with its own
 // indirect jump to the next one, which branch predictors follow far better than one shared
@@ -651,6 +731,10 @@ void Evaluator::run(const std::vector<int>& order) {
   // step (which makes the result), early exits and overflow go to cold, which does the whole step.
   op_LoopBegin: {
     if (top[-1].size == 0) goto cold_op;
+    if ((in->flags & (kLoopFieldBody | kLoopCompareBody)) && fused_loop(*in, top)) {
+      ip = code + in->b;
+      MERIT_NEXT();
+    }
     Value list = *--top;
     auto kind = static_cast<LoopKind>(in->mode);
     Loop& L = loops[nloops_++];

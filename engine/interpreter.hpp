@@ -81,6 +81,10 @@ class Evaluator {
   // If a ?? handler of this definition takes `code`, unwinds to it and returns true.
   bool handled(dsl::Code code, Step& resume);
   Step load_failed_definition(const Instr& in, const Instr* ip, Value* top);
+  // A loop marked kLoopFieldBody or kLoopCompareBody, in one step: replaces the list on top
+  // with the result. False, having changed nothing, when an element or a sum is unusual (the
+  // loop then runs instruction by instruction and reports it).
+  bool fused_loop(const Instr& begin, Value* top);
   void fail(dsl::Code code, uint32_t loc, std::string message);
 
   struct Loop {

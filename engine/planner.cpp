@@ -71,6 +71,25 @@ void fuse_superinstructions(std::vector<Instr>& code) {
       first.op = OpCode::StoreKeep;
     }
   }
+  // Loops whose lambda only reads a field of the element (sum(xs, x => x.met)) or compares it
+  // with a constant (filter(xs, x => x.name == "overall")): the commonest loops of a policy.
+  for (size_t pc = 0; pc + 3 < code.size(); ++pc) {
+    Instr& begin = code[pc];
+    if (begin.op != OpCode::LoopBegin || code[pc + 1].op != OpCode::LocalField || code[pc + 1].flags != begin.a) continue;
+    auto kind = static_cast<LoopKind>(begin.mode);
+    if (kind == LoopKind::Mean || kind == LoopKind::SortAsc || kind == LoopKind::SortDesc || kind == LoopKind::FindIndex)
+      continue;  // folds the one-step loop leaves to the ordinary one
+    auto body_ends_at = [&](size_t next) {
+      return next < code.size() && code[next].op == OpCode::LoopNext && code[next].b == pc + 1 && begin.b == next + 1;
+    };
+    if (body_ends_at(pc + 3)) {
+      begin.flags |= kLoopFieldBody;
+    } else if (pc + 5 < code.size() && code[pc + 3].op == OpCode::Const &&
+               (code[pc + 4].op == OpCode::Eq || code[pc + 4].op == OpCode::Ne) && code[pc + 4].mode == 0 &&
+               body_ends_at(pc + 5)) {
+      begin.flags |= kLoopCompareBody;
+    }
+  }
 }
 
 struct Emitter {
@@ -195,7 +214,7 @@ struct Emitter {
       expr(*e.kids[0]);
       auto kind = static_cast<uint8_t>(loop_kind(id, e));
       size_t begin = emit(OpCode::LoopBegin, slot, 0, e.span, 0, kind);  // list -> (loop state)
-      if (e.checked.type && e.checked.type->kind == dsl::Kind::Money) code[begin].flags = 1;
+      if (e.checked.type && e.checked.type->kind == dsl::Kind::Money) code[begin].flags = kLoopMoney;
       loops++;
       max_loops = std::max(max_loops, loops);
       uint32_t body = here();

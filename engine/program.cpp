@@ -77,7 +77,12 @@ std::string Program::disassemble() const {
         case OpCode::Jump:
         case OpCode::JumpIfFalse:
         case OpCode::TryBegin: arg = fmt::format("-> {}", in.a - d.code_begin); break;
-        case OpCode::LoopBegin: arg = fmt::format("kind {} slot {} exit -> {}", in.mode, in.a, in.b - d.code_begin); break;
+        case OpCode::LoopBegin:
+          arg = fmt::format("kind {} slot {} exit -> {}{}", in.mode, in.a, in.b - d.code_begin,
+                            in.flags & kLoopFieldBody     ? " (fused: field body)"
+                            : in.flags & kLoopCompareBody ? " (fused: compare body)"
+                                                          : "");
+          break;
         case OpCode::LoopNext: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
         case OpCode::CallBuiltin: arg = fmt::format("#{} argc {}", in.a, in.b); break;
         case OpCode::Round:

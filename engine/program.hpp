@@ -66,12 +66,18 @@ inline constexpr uint8_t kConstOperand = 1;
 enum class Comparison : uint8_t { Eq, Ne, Lt, Le, Gt, Ge };
 inline constexpr uint8_t kComparisonMask[6] = {0b010, 0b101, 0b001, 0b011, 0b100, 0b110};
 
+// LoopBegin flags. The two body shapes are marked by the planner's last pass: the interpreter
+// then runs the whole loop in one step (no dispatch per element) when every element is usual.
+inline constexpr uint16_t kLoopMoney = 1;        // the loop's number result is money
+inline constexpr uint16_t kLoopFieldBody = 2;    // body: LocalField (element) f; Field; LoopNext
+inline constexpr uint16_t kLoopCompareBody = 4;  // body: LocalField f; Field; Const c; Eq|Ne; LoopNext
+
 enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
 
 struct Instr {
   OpCode op;
   uint8_t mode = 0;
-  uint16_t flags = 0;  // LoopBegin: 1 if the loop's number result is money
+  uint16_t flags = 0;  // LoopBegin: kLoopMoney | kLoopFieldBody | kLoopCompareBody
   uint32_t a = 0;
   uint32_t b = 0;
   uint32_t loc = 0;  // index into Program::locations
