@@ -2,10 +2,23 @@
 #include "engine/payments/payments.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <charconv>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <numeric>
+#include <sstream>
 #include <thread>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -98,11 +111,47 @@ int64_t to_cents(i128 u, i128& rem) {
 Decimal from_cents(i128 cents) { return *Decimal::from_parts(cents, 2); }
 Decimal from_units(i128 u) { return Decimal::from_parts(u, kScale)->normalized(); }
 
+// units(a x b) for dsl::mul's a x b (exact, or rounded half even to 18 digits) computed in
+// 128-bit integers: for coefficients of 64 bits the exact product fits (|a b| < 2^126 < 10^38,
+// so dsl::mul cannot overflow either). False when a coefficient is larger or the units
+// overflow: the caller then takes the Decimal path.
+bool mul_units(i128 ca, int sa, i128 cb, int sb, i128& out) {
+  constexpr i128 kMax64 = INT64_MAX;
+  if (ca > kMax64 || ca < -kMax64 || cb > kMax64 || cb < -kMax64) return false;
+  i128 product = ca * cb;
+  int s = sa + sb;
+  if (s <= kScale) return !__builtin_mul_overflow(product, static_cast<i128>(dsl::detail::kPow10[kScale - s]), &out);
+  using u128 = unsigned __int128;
+  u128 m = product < 0 ? -static_cast<u128>(product) : static_cast<u128>(product);
+  auto d = static_cast<u128>(dsl::detail::kPow10[s - kScale]);  // s <= 36
+  u128 q = m / d, r = m % d;
+  if (2 * r > d || (2 * r == d && (q & 1))) ++q;  // half even, as dsl::mul rounds
+  out = product < 0 ? -static_cast<i128>(q) : static_cast<i128>(q);
+  return true;
+}
+bool mul_units(const Decimal& a, const Decimal& b, i128& out) {
+  return mul_units(a.coefficient(), a.scale(), b.coefficient(), b.scale(), out);
+}
+
+// a x b exactly, as a coefficient of 64 bits and a scale of at most 18 (dsl::mul's value); false
+// when it does not fit so.
+bool mul_exact(const Decimal& a, const Decimal& b, i128& c, int& s) {
+  constexpr i128 kMax64 = INT64_MAX;
+  i128 ca = a.coefficient(), cb = b.coefficient();
+  int64_t r;
+  if (ca > kMax64 || ca < -kMax64 || cb > kMax64 || cb < -kMax64 ||
+      __builtin_mul_overflow(static_cast<int64_t>(ca), static_cast<int64_t>(cb), &r) || r == INT64_MIN)
+    return false;
+  s = a.scale() + b.scale();
+  c = r;
+  return s <= kScale;
+}
+
 // The largest-remainder rule: cents[i] were rounded half even from exact amounts whose rounding
 // remainders are rem[i]; move single cents so that the cents add up to `target` cents. A cent
 // is added where the rounding took off the most (largest remainder), removed where it added the
 // most; ties go to the earlier line. Only clinicians with a non-zero amount take part.
-void apportion(std::vector<int64_t>& cents, const std::vector<i128>& rem, const std::vector<char>& nonzero,
+void apportion(std::vector<int64_t>& cents, const std::vector<int64_t>& rem, const std::vector<char>& nonzero,
                i128 target) {
   i128 have = 0;
   for (int64_t c : cents) have += c;
@@ -412,95 +461,366 @@ bool read_jsonl_line(const std::string& line, std::vector<Clinician>& out, std::
   return add_clinician(sax.id.value_or(""), sax.score, sax.paid, out, why);
 }
 
-// JSON lines, read in chunks whose lines are parsed on every core; the clinicians keep the
-// file's order, and the first bad line (in file order) is the one reported.
-bool read_jsonl(std::istream& in, const std::string& name, std::vector<Clinician>& out, std::string& error) {
-  constexpr size_t kChunk = 1 << 16;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::string> lines(kChunk);
-  std::vector<size_t> numbers(kChunk);
-  std::vector<std::vector<Clinician>> parts(threads);
-  std::vector<size_t> bad_at(threads);
-  std::vector<std::string> bad_why(threads);
-  size_t lineno = 0;
-  // The file is read in blocks and cut at newlines (memchr), which is several times faster
-  // than getline on a 400 MB file; `pending` holds the start of a line a block cut in two.
-  std::vector<char> block(16 << 20);
-  std::string pending;
-  bool at_end = false;
-  size_t pos = 0, filled = 0;
-  auto next_line = [&](std::string& line) -> bool {
-    for (;;) {
-      if (pos < filled) {
-        const char* start = block.data() + pos;
-        const char* nl = static_cast<const char*>(std::memchr(start, '\n', filled - pos));
-        if (nl) {
-          size_t len = static_cast<size_t>(nl - start);
-          if (pending.empty()) {
-            line.assign(start, len);
-          } else {
-            line = std::move(pending);
-            line.append(start, len);
-            pending.clear();
-          }
-          pos += len + 1;
-          return true;
+// ---- the fast JSONL path ----
+//
+// A results line as merit batch writes it is one flat object of strings, numbers and booleans
+// without escapes. scan_line reads such a line in one pass over its bytes, checks it is JSON
+// (the grammar of every value, the keys as written), takes the fields payments needs straight
+// from the bytes (the numbers as exact decimals, digit by digit) and declines anything else --
+// an escape, a byte outside ASCII, a nested value, an exponent, a long number, a duplicate or
+// missing field, a value of the wrong kind or out of range -- which then goes through
+// read_jsonl_line (simdjson, then nlohmann's SAX parser), the one place that says what is wrong.
+// So a line this path takes is one the reference path takes with the same numbers.
+
+enum class Scan { Clinician, Skip, Decline };
+
+struct ScanFields {
+  std::string_view id;
+  Decimal score, paid;
+};
+
+inline const char* skip_ws(const char* p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+  return p;
+}
+
+// p is just after an opening quote: the closing quote, or nullptr for a backslash, a control
+// character or a byte outside ASCII (or no closing quote on the line).
+inline const char* scan_string(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed comparison: below 0x20 takes the control characters and the bytes >= 0x80.
+    unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+    unsigned bad = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmplt_epi8(v, space))));
+    if (q | bad) {
+      unsigned iq = q ? static_cast<unsigned>(__builtin_ctz(q)) : 16u;
+      unsigned ib = bad ? static_cast<unsigned>(__builtin_ctz(bad)) : 16u;
+      return ib < iq ? nullptr : p + iq;
+    }
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    auto ch = static_cast<unsigned char>(*p);
+    if (ch == '"') return p;
+    if (ch == '\\' || ch < 0x20 || ch >= 0x80) return nullptr;
+  }
+  return nullptr;
+}
+
+inline bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+// The first byte at or after p that is not a digit (or end).
+inline const char* skip_digits(const char* p, const char* end) {
+#if defined(__SSE2__)
+  // '0'..'9' + (0x80 - '0') is 0x80..0x89, the 10 lowest signed bytes: anything above is not a digit.
+  const __m128i shift = _mm_set1_epi8(static_cast<char>(0x80 - '0')), top = _mm_set1_epi8(static_cast<char>(-128 + 9));
+  while (end - p >= 16) {
+    __m128i v = _mm_add_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), shift);
+    if (unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, top))))
+      return p + __builtin_ctz(m);
+    p += 16;
+  }
+#endif
+  while (p < end && is_digit(*p)) ++p;
+  return p;
+}
+
+// A JSON number without exponent at p: its end, or nullptr. With `value`, its exact decimal
+// (declined past 18 digits, which the reference path reads in its own way).
+inline const char* scan_number(const char* p, const char* end, Decimal* value) {
+  const char* start = p;
+  bool neg = false;
+  if (p < end && *p == '-') {
+    neg = true;
+    ++p;
+  }
+  if (p == end || !is_digit(*p)) return nullptr;
+  if (!value) {  // only checked: its grammar, and not too long
+    p = *p == '0' ? p + 1 : skip_digits(p, end);
+    if (p < end && *p == '.') {
+      if (p + 1 == end || !is_digit(p[1])) return nullptr;
+      p = skip_digits(p + 1, end);
+    }
+    if ((p < end && (*p == 'e' || *p == 'E')) || p - start > 64) return nullptr;  // the reference path decides
+    return p;
+  }
+  uint64_t coef = 0;
+  int digits = 0, scale = 0;
+  if (*p == '0') {
+    ++p;
+    digits = 1;
+  } else {
+    while (p < end && is_digit(*p)) {
+      coef = coef * 10 + static_cast<uint64_t>(*p - '0');
+      ++digits;
+      ++p;
+    }
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p == end || !is_digit(*p)) return nullptr;
+    while (p < end && is_digit(*p)) {
+      coef = coef * 10 + static_cast<uint64_t>(*p - '0');
+      ++digits;
+      ++scale;
+      ++p;
+    }
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) return nullptr;
+  if (digits > 18) return nullptr;  // coef would not be exact in 64 bits
+  while (scale > 0 && coef % 10 == 0) {  // normalized, as add_clinician keeps them
+    coef /= 10;
+    --scale;
+  }
+  if (coef == 0) scale = 0;
+  auto c = static_cast<__int128>(coef);
+  *value = *Decimal::from_parts(neg ? -c : c, scale);
+  return p;
+}
+
+inline const char* scan_literal(const char* p, const char* end, std::string_view word) {
+  if (static_cast<size_t>(end - p) < word.size() || std::memcmp(p, word.data(), word.size()) != 0) return nullptr;
+  return p + word.size();
+}
+
+enum class Key { Other, Id, Score, Paid, Eligible };
+
+// Constant-length comparisons, which the compiler makes a few loads and compares.
+template <size_t N>
+inline bool is(const char* k, const char (&word)[N]) {
+  return std::memcmp(k, word, N - 1) == 0;
+}
+
+inline Key key_of(const char* k, size_t n) {
+  switch (n) {
+    case 2: return is(k, "id") ? Key::Id : Key::Other;
+    case 4: return is(k, "case") ? Key::Id : Key::Other;
+    case 11:
+      if (is(k, "final.score") || is(k, "final_score")) return Key::Score;
+      return is(k, "part_b_paid") ? Key::Paid : Key::Other;
+    case 20: return is(k, "eligibility.eligible") ? Key::Eligible : Key::Other;
+    default: return Key::Other;
+  }
+}
+
+Scan scan_line(std::string_view line, ScanFields& f) {
+  const char* p = line.data();
+  const char* end = p + line.size();
+  p = skip_ws(p, end);
+  if (p == end || *p != '{') return Scan::Decline;
+  p = skip_ws(p + 1, end);
+  bool has_id = false, has_score = false, has_paid = false, ineligible = false;
+  for (;;) {
+    if (p == end || *p != '"') return Scan::Decline;  // also "{}": no fields
+    const char* key_end = scan_string(p + 1, end);
+    if (!key_end) return Scan::Decline;
+    Key key = key_of(p + 1, static_cast<size_t>(key_end - p - 1));
+    p = skip_ws(key_end + 1, end);
+    if (p == end || *p != ':') return Scan::Decline;
+    p = skip_ws(p + 1, end);
+    if (p == end) return Scan::Decline;
+    char ch = *p;
+    if (ch == '"') {
+      const char* s_end = scan_string(p + 1, end);
+      if (!s_end) return Scan::Decline;
+      if (key == Key::Id) {
+        if (has_id || s_end == p + 1) return Scan::Decline;
+        has_id = true;
+        f.id = std::string_view(p + 1, static_cast<size_t>(s_end - p - 1));
+      } else if (key == Key::Score || key == Key::Paid) {
+        return Scan::Decline;
+      }
+      p = s_end + 1;
+    } else if (ch == '-' || is_digit(ch)) {
+      if (key == Key::Id) return Scan::Decline;
+      if (key == Key::Score || key == Key::Paid) {
+        bool& has = key == Key::Score ? has_score : has_paid;
+        if (has) return Scan::Decline;
+        has = true;
+        p = scan_number(p, end, key == Key::Score ? &f.score : &f.paid);
+      } else {
+        p = scan_number(p, end, nullptr);
+      }
+      if (!p) return Scan::Decline;
+    } else if (ch == 't' || ch == 'f' || ch == 'n') {
+      if (key == Key::Id || key == Key::Score || key == Key::Paid) return Scan::Decline;
+      p = scan_literal(p, end, ch == 't' ? "true" : ch == 'f' ? "false" : "null");
+      if (!p) return Scan::Decline;
+      if (key == Key::Eligible && ch != 'n') ineligible = ch == 'f';
+    } else {
+      return Scan::Decline;  // a nested object or array, or not JSON
+    }
+    p = skip_ws(p, end);
+    if (p == end) return Scan::Decline;
+    if (*p == '}') break;
+    if (*p != ',') return Scan::Decline;
+    p = skip_ws(p + 1, end);
+  }
+  if (skip_ws(p + 1, end) != end) return Scan::Decline;  // something after the object
+  if (ineligible) return Scan::Skip;  // not eligible for MIPS: no adjustment, not in the balance
+  if (!has_id || !has_score || !has_paid) return Scan::Decline;
+  // The checks of add_clinician: a score in 0..100, a paid amount not negative.
+  if (f.score.is_negative() || dsl::compare(f.score, num(100)) > 0 || f.paid.is_negative()) return Scan::Decline;
+  return Scan::Clinician;
+}
+
+bool blank(std::string_view line) {
+  for (char ch : line)
+    if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != '\f' && ch != '\v') return false;
+  return true;
+}
+
+// The lines that start in [begin, end) of `text` (a line belongs to the piece it starts in).
+struct Piece {
+  std::vector<Clinician> clinicians;
+  size_t bad_at = std::string::npos;  // offset of the first bad line's start
+  std::string why;
+};
+
+void read_piece(std::string_view text, size_t begin, size_t end, Piece& piece) {
+  const char* data = text.data();
+  size_t size = text.size();
+  size_t p = begin;
+  if (p > 0) {
+    const void* nl = std::memchr(data + p - 1, '\n', size - p + 1);
+    p = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) + 1 : size;
+  }
+  piece.clinicians.reserve((end - begin) / 256 + 16);
+  std::string copy;
+  while (p < end) {
+    const void* nl = std::memchr(data + p, '\n', size - p);
+    size_t line_end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
+    std::string_view line(data + p, line_end - p);
+    size_t start = p;
+    p = nl ? line_end + 1 : size;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ScanFields f;
+    switch (scan_line(line, f)) {
+      case Scan::Clinician: piece.clinicians.push_back({std::string(f.id), f.score, f.paid}); continue;
+      case Scan::Skip: continue;
+      case Scan::Decline: break;
+    }
+    if (blank(line)) continue;
+    copy.assign(line);
+    if (!read_jsonl_line(copy, piece.clinicians, piece.why)) {
+      piece.bad_at = start;
+      return;
+    }
+  }
+}
+
+// JSON lines in memory, read in pieces on every core; the clinicians keep the file's order, and
+// the first bad line (in file order) is the one reported. `pages(begin, end, done)`, when
+// given, is called from the reading thread before a piece's bytes are read and once they are.
+bool read_jsonl_text(std::string_view text, const std::string& name, std::vector<Clinician>& out, std::string& error,
+                     const std::function<void(size_t, size_t, bool)>& pages = {}) {
+  constexpr size_t kPiece = size_t{4} << 20;  // bytes
+  size_t pieces = std::max<size_t>(1, (text.size() + kPiece - 1) / kPiece);
+  std::vector<Piece> parts(pieces);
+  std::atomic<size_t> next{0}, first_bad{pieces};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < pieces;) {
+      if (k > first_bad.load()) continue;  // a bad line before this piece is reported anyway
+      size_t begin = k * kPiece, end = std::min(text.size(), begin + kPiece);
+      if (pages) pages(begin, end, false);
+      read_piece(text, begin, end, parts[k]);
+      if (pages) pages(begin, end, true);
+      if (parts[k].bad_at != std::string::npos) {
+        size_t seen = first_bad.load();
+        while (k < seen && !first_bad.compare_exchange_weak(seen, k)) {
         }
-        pending.append(start, filled - pos);
-        pos = filled;
       }
-      if (at_end) {
-        if (pending.empty()) return false;
-        line = std::move(pending);
-        pending.clear();
-        return true;
-      }
-      in.read(block.data(), static_cast<std::streamsize>(block.size()));
-      filled = static_cast<size_t>(in.gcount());
-      pos = 0;
-      if (filled < block.size()) at_end = true;
     }
   };
-  for (bool more = true; more;) {
-    size_t n = 0;
-    while (n < kChunk && (more = next_line(lines[n]))) {
-      ++lineno;
-      std::string& line = lines[n];
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t\r\n\f\v") == std::string::npos) continue;
-      numbers[n++] = lineno;
-    }
-    unsigned used = n >= 1024 ? threads : 1;  // a small chunk: one thread reads it all
-    auto work = [&](unsigned t) {
-      size_t begin = n * t / used, end = n * (t + 1) / used;
-      parts[t].clear();
-      bad_at[t] = end;
-      for (size_t i = begin; i < end; ++i)
-        if (!read_jsonl_line(lines[i], parts[t], bad_why[t])) {
-          bad_at[t] = i;
-          return;
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < used; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
-    for (unsigned t = 0; t < used; ++t) {
-      if (bad_at[t] < n * (t + 1) / used) {
-        error = fmt::format("{}:{}: {}", name, numbers[bad_at[t]], bad_why[t]);
-        return false;
-      }
-      out.insert(out.end(), std::make_move_iterator(parts[t].begin()), std::make_move_iterator(parts[t].end()));
-    }
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, pieces));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  if (size_t k = first_bad.load(); k < pieces) {
+    size_t at = parts[k].bad_at;
+    size_t lineno = 1 + static_cast<size_t>(std::count(text.data(), text.data() + at, '\n'));
+    error = fmt::format("{}:{}: {}", name, lineno, parts[k].why);
+    return false;
+  }
+  size_t total = out.size();
+  for (const auto& part : parts) total += part.clinicians.size();
+  out.reserve(total);
+  for (auto& part : parts) {
+    out.insert(out.end(), std::make_move_iterator(part.clinicians.begin()), std::make_move_iterator(part.clinicians.end()));
+    std::vector<Clinician>().swap(part.clinicians);
   }
   return true;
 }
 
 }  // namespace
 
+bool read_results_text(std::string_view text, const std::string& name, Format format, std::vector<Clinician>& out,
+                       std::string& error) {
+  if (format == Format::Jsonl) return read_jsonl_text(text, name, out, error);
+  std::istringstream in{std::string(text)};
+  return read_results(in, name, format, out, error);
+}
+
+bool read_results_file(const std::string& path, Format format, std::vector<Clinician>& out, std::string& error) {
+  if (format == Format::Jsonl) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      error = fmt::format("cannot read '{}'", path);
+      return false;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      auto size = static_cast<size_t>(st.st_size);
+      void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (map != MAP_FAILED) {
+        ::close(fd);
+        const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+        // A piece's pages are mapped in one call before it is read (rather than one fault at a
+        // time), and its whole pages are dropped from the mapping once it is read (they stay in
+        // the page cache), so that the file does not count in the process's memory.
+        auto pages = [&](size_t begin, size_t end, bool done) {
+          char* base = static_cast<char*>(map);
+          if (!done) {
+#ifdef MADV_POPULATE_READ
+            size_t b = begin / page * page;
+            ::madvise(base + b, end - b, MADV_POPULATE_READ);  // a hint: an old kernel refuses it
+#endif
+            return;
+          }
+          size_t b = (begin + page - 1) / page * page, e = end == size ? end : end / page * page;
+          if (b < e) ::madvise(base + b, e - b, MADV_DONTNEED);
+        };
+        bool ok = read_jsonl_text(std::string_view(static_cast<const char*>(map), size), path, out, error, pages);
+        ::munmap(map, size);
+        return ok;
+      }
+    }
+    ::close(fd);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = fmt::format("cannot read '{}'", path);
+    return false;
+  }
+  return read_results(in, path, format, out, error);
+}
+
 bool read_results(std::istream& in, const std::string& name, Format format, std::vector<Clinician>& out,
                   std::string& error) {
-  if (format == Format::Jsonl) return read_jsonl(in, name, out, error);
+  if (format == Format::Jsonl) {
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) {
+      error = fmt::format("{}: read error", name);
+      return false;
+    }
+    return read_jsonl_text(text, name, out, error);
+  }
   std::string line, why;
   size_t lineno = 0;
   int id_col = -1, score_col = -1, paid_col = -1, eligible_col = -1;
@@ -635,30 +955,85 @@ bool solve(const Parameters& p, const std::vector<Clinician>& population, Soluti
   size_t n = population.size();
   s.base_cents.assign(n, 0);
   s.exceptional_cents.assign(n, 0);
-  std::vector<i128> base_rem(n), exc_rem(n);
+  std::vector<int64_t> base_rem(n, 0), exc_rem(n, 0);  // |rounding remainder| <= half a cent: 5 x 10^15 units
   std::vector<char> base_nz(n, 0), exc_nz(n, 0), base_neg(n, 0);
-  i128 base_total = 0, exc_total = 0;
-  for (size_t i = 0; i < n; ++i) {
+  const Decimal& apt = p.exceptional_threshold;
+  constexpr i128 kBound = i128{1000000000000000000} * i128{1000000000000000000};  // 10^36
+  // One clinician: the exact amounts in units of 10^-18 dollars, then their cents. The products
+  // are taken in 128-bit integers (mul_units) with the Decimal path for anything larger: the
+  // same numbers either way.
+  auto one = [&](size_t i, Calc& k, i128& base_total, i128& exc_total) {
     const auto& c = population[i];
-    Decimal b;
-    switch (sc.band(c.score)) {
-      case Band::FullPenalty: b = k.mul(c.paid, full); break;
-      case Band::LinearPenalty: b = k.mul(k.mul(c.paid, k.sub(pt, c.score)), linear); break;
+    Band band = sc.band(c.score);
+    i128 u = 0, m;
+    int ms;
+    bool fast = true;
+    switch (band) {
+      case Band::FullPenalty: fast = mul_units(c.paid, full, u); break;
+      case Band::LinearPenalty:
+        fast = mul_exact(c.paid, k.sub(pt, c.score), m, ms) && mul_units(m, ms, linear.coefficient(), linear.scale(), u);
+        break;
       case Band::Neutral: break;
-      case Band::Positive: b = k.mul(k.mul(c.paid, k.sub(c.score, pt)), positive); break;
+      case Band::Positive:
+        fast = mul_exact(c.paid, k.sub(c.score, pt), m, ms) && mul_units(m, ms, positive.coefficient(), positive.scale(), u);
+        break;
     }
-    i128 u = units(b);
+    if (!fast) {
+      Decimal b;
+      switch (band) {
+        case Band::FullPenalty: b = k.mul(c.paid, full); break;
+        case Band::LinearPenalty: b = k.mul(k.mul(c.paid, k.sub(pt, c.score)), linear); break;
+        case Band::Neutral: break;
+        case Band::Positive: b = k.mul(k.mul(c.paid, k.sub(c.score, pt)), positive); break;
+      }
+      u = units(b);
+    }
     base_total += u;
     base_nz[i] = u != 0;
     base_neg[i] = u < 0;
-    s.base_cents[i] = to_cents(u, base_rem[i]);
+    i128 rem;
+    s.base_cents[i] = to_cents(u, rem);
+    base_rem[i] = static_cast<int64_t>(rem);
     if (sc.exceptional(c.score)) {
-      Decimal e = k.add(k.mul(c.paid, exc_base), k.mul(k.mul(c.paid, k.sub(c.score, p.exceptional_threshold)), exc_slope));
-      i128 v = units(e);
+      i128 v, v1, v2;
+      if (!mul_units(c.paid, exc_base, v1) || !mul_exact(c.paid, k.sub(c.score, apt), m, ms) ||
+          !mul_units(m, ms, exc_slope.coefficient(), exc_slope.scale(), v2) || v1 >= kBound || v1 <= -kBound ||
+          v2 >= kBound || v2 <= -kBound) {
+        Decimal e = k.add(k.mul(c.paid, exc_base), k.mul(k.mul(c.paid, k.sub(c.score, apt)), exc_slope));
+        v = units(e);
+      } else {
+        v = v1 + v2;
+      }
       exc_total += v;
       exc_nz[i] = v != 0;
-      s.exceptional_cents[i] = to_cents(v, exc_rem[i]);
+      s.exceptional_cents[i] = to_cents(v, rem);
+      exc_rem[i] = static_cast<int64_t>(rem);
     }
+  };
+  // Blocks of clinicians on every core; the exact totals are sums of integers (any order).
+  constexpr size_t kBlock = 1 << 16;
+  size_t blocks = (n + kBlock - 1) / kBlock;
+  unsigned threads = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), blocks)));
+  struct Part {
+    Calc k;
+    i128 base_total = 0, exc_total = 0;
+  };
+  std::vector<Part> parts(threads);
+  std::atomic<size_t> next{0};
+  auto work = [&](unsigned t) {
+    Part& part = parts[t];
+    for (size_t b; (b = next.fetch_add(1)) < blocks;)
+      for (size_t i = b * kBlock, end = std::min(n, i + kBlock); i < end; ++i) one(i, part.k, part.base_total, part.exc_total);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  i128 base_total = 0, exc_total = 0;
+  for (const Part& part : parts) {
+    k.ok = k.ok && part.k.ok;
+    base_total += part.base_total;
+    exc_total += part.exc_total;
   }
   if (!k.ok) {
     error = "arithmetic overflow while computing the adjustments";
@@ -765,6 +1140,233 @@ std::string csv_line(const Parameters& p, const Solution& s, const Clinician& c,
   Row r = row(p, s, c, i);
   return fmt::format("{},{},{},{},{},{},{},{},{}", csv_cell(c.id), decimal_text(c.score), decimal_text(c.paid),
                      r.adjustment, r.base, r.exceptional, r.dollars, r.base_dollars, r.exc_dollars);
+}
+
+// ---- writing many lines ----
+
+namespace {
+
+// Output digit by digit into a char buffer.
+inline char* put(char* o, std::string_view s) {
+  std::memcpy(o, s.data(), s.size());
+  return o + s.size();
+}
+
+inline char* put_u64(char* o, uint64_t v) { return std::to_chars(o, o + 20, v).ptr; }
+
+// cents -> "123.45" / "-0.07" / "0.00", the text of cents_text.
+inline char* put_cents(char* o, int64_t cents) {
+  uint64_t m = cents < 0 ? 0 - static_cast<uint64_t>(cents) : static_cast<uint64_t>(cents);
+  if (cents < 0) *o++ = '-';
+  o = put_u64(o, m / 100);
+  unsigned r = static_cast<unsigned>(m % 100);
+  o[0] = '.';
+  o[1] = static_cast<char>('0' + r / 10);
+  o[2] = static_cast<char>('0' + r % 10);
+  return o + 3;
+}
+
+// The text of decimal_text(d) when d's coefficient fits 64 bits; nullptr otherwise.
+inline char* put_decimal(char* o, const Decimal& d) {
+  __int128 c = d.coefficient();
+  unsigned __int128 m = c < 0 ? -static_cast<unsigned __int128>(c) : static_cast<unsigned __int128>(c);
+  if (m > UINT64_MAX) return nullptr;
+  auto v = static_cast<uint64_t>(m);
+  int scale = d.scale();
+  if (v == 0) {
+    *o = '0';
+    return o + 1;
+  }
+  while (scale > 0 && v % 10 == 0) {  // normalized
+    v /= 10;
+    --scale;
+  }
+  if (c < 0) *o++ = '-';
+  char digits[20];
+  int n = static_cast<int>(std::to_chars(digits, digits + 20, v).ptr - digits);
+  if (scale == 0) return put(o, std::string_view(digits, static_cast<size_t>(n)));
+  if (n <= scale) {
+    *o++ = '0';
+    *o++ = '.';
+    for (int z = n; z < scale; ++z) *o++ = '0';
+    return put(o, std::string_view(digits, static_cast<size_t>(n)));
+  }
+  o = put(o, std::string_view(digits, static_cast<size_t>(n - scale)));
+  *o++ = '.';
+  return put(o, std::string_view(digits + n - scale, static_cast<size_t>(scale)));
+}
+
+// An id written as it is: JSON needs no escape (printable ASCII but " and \), CSV no quotes.
+inline bool plain_id(std::string_view id, bool csv) {
+  for (char ch : id) {
+    auto u = static_cast<unsigned char>(ch);
+    if (csv ? (ch == ',' || ch == '"' || ch == '\n') : (u < 0x20 || u > 0x7e || ch == '"' || ch == '\\')) return false;
+  }
+  return true;
+}
+
+// The texts of a score (final_score, adjustment, base_adjustment, exceptional_adjustment).
+struct ScoreTexts {
+  static constexpr size_t kWidth = 40;
+  char text[4][kWidth];
+  uint8_t length[4] = {0, 0, 0, 0};
+  enum : uint8_t { Empty, Ready, TooLong } state = Empty;
+  std::string_view get(int k) const { return {text[k], length[k]}; }
+};
+
+// Scores with at most two decimals in 0..100 (all of merit batch's): their table index.
+inline int score_index(const Decimal& score) {
+  int scale = score.scale();
+  __int128 c = score.coefficient();
+  if (scale > 2 || c < 0 || c > 10000) return -1;
+  c *= scale == 0 ? 100 : scale == 1 ? 10 : 1;
+  return c <= 10000 ? static_cast<int>(c) : -1;
+}
+
+}  // namespace
+
+struct LineFormatter::Impl {
+  const Parameters& p;
+  const Solution& s;
+  bool csv;
+  std::vector<ScoreTexts> scores = std::vector<ScoreTexts>(10001);
+
+  // The score's texts, made once by row(): the same arithmetic as json_line.
+  const ScoreTexts& texts(const Clinician& c, int index, size_t i) {
+    ScoreTexts& t = scores[static_cast<size_t>(index)];
+    if (t.state != ScoreTexts::Empty) return t;
+    Row r = row(p, s, c, i);
+    std::string score = decimal_text(c.score);
+    const std::string* parts[4] = {&score, &r.adjustment, &r.base, &r.exceptional};
+    t.state = ScoreTexts::Ready;
+    for (int k = 0; k < 4; ++k) {
+      if (parts[k]->size() > ScoreTexts::kWidth) {
+        t.state = ScoreTexts::TooLong;
+        break;
+      }
+      std::memcpy(t.text[k], parts[k]->data(), parts[k]->size());
+      t.length[k] = static_cast<uint8_t>(parts[k]->size());
+    }
+    return t;
+  }
+};
+
+LineFormatter::LineFormatter(const Parameters& p, const Solution& s, Format format)
+    : impl_(new Impl{p, s, format == Format::Csv}) {}
+LineFormatter::~LineFormatter() = default;
+
+void LineFormatter::append(const Clinician& c, size_t i, std::string& out) {
+  Impl& m = *impl_;
+  constexpr size_t kLongestId = 256;  // with 4 x 40 for the percentages, 3 x 22 for the cents, 41 for paid
+  char line[1024];
+  int index = score_index(c.score);
+  if (index >= 0 && c.id.size() <= kLongestId && plain_id(c.id, m.csv)) {
+    const ScoreTexts& t = m.texts(c, index, i);
+    if (t.state == ScoreTexts::Ready) {
+      int64_t b = i < m.s.base_cents.size() ? m.s.base_cents[i] : 0;
+      int64_t e = i < m.s.exceptional_cents.size() ? m.s.exceptional_cents[i] : 0;
+      char* o = line;
+      if (m.csv) {
+        o = put(o, c.id);
+        *o++ = ',';
+        o = put(o, t.get(0));
+        *o++ = ',';
+        o = put_decimal(o, c.paid);
+        if (o) {
+          *o++ = ',';
+          o = put(o, t.get(1));
+          *o++ = ',';
+          o = put(o, t.get(2));
+          *o++ = ',';
+          o = put(o, t.get(3));
+          *o++ = ',';
+          o = put_cents(o, b + e);
+          *o++ = ',';
+          o = put_cents(o, b);
+          *o++ = ',';
+          o = put_cents(o, e);
+        }
+      } else {
+        o = put(o, "{\"id\": \"");
+        o = put(o, c.id);
+        o = put(o, "\", \"final_score\": ");
+        o = put(o, t.get(0));
+        o = put(o, ", \"part_b_paid\": ");
+        o = put_decimal(o, c.paid);
+        if (o) {
+          o = put(o, ", \"adjustment\": ");
+          o = put(o, t.get(1));
+          o = put(o, ", \"base_adjustment\": ");
+          o = put(o, t.get(2));
+          o = put(o, ", \"exceptional_adjustment\": ");
+          o = put(o, t.get(3));
+          o = put(o, ", \"adjustment_dollars\": ");
+          o = put_cents(o, b + e);
+          o = put(o, ", \"base_dollars\": ");
+          o = put_cents(o, b);
+          o = put(o, ", \"exceptional_dollars\": ");
+          o = put_cents(o, e);
+          *o++ = '}';
+        }
+      }
+      if (o) {
+        *o++ = '\n';
+        out.append(line, static_cast<size_t>(o - line));
+        return;
+      }
+    }
+  }
+  // Anything else (a long or escaped id, a score with more decimals, a huge amount): the reference.
+  out += m.csv ? csv_line(m.p, m.s, c, i) : json_line(m.p, m.s, c, i);
+  out += '\n';
+}
+
+bool write_lines(std::FILE* out, const Parameters& p, const Solution& s, const std::vector<Clinician>& population,
+                 Format format) {
+  bool csv = format == Format::Csv;
+  if (csv) {
+    std::string header = csv_header() + "\n";
+    if (std::fwrite(header.data(), 1, header.size(), out) != header.size()) return false;
+  }
+  // Blocks of lines are taken by whichever thread is free; the first thread also writes each
+  // next block as soon as it is formatted, so the text held at once stays a few blocks.
+  constexpr size_t kBlock = 16384;
+  size_t n = population.size(), blocks = (n + kBlock - 1) / kBlock;
+  struct Slot {
+    std::string text;
+    std::atomic<bool> ready{false};
+  };
+  std::vector<Slot> slots(blocks);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  size_t written = 0;
+  auto format_blocks = [&](bool writer) {
+    LineFormatter f(p, s, format);
+    for (size_t k; !failed.load(std::memory_order_relaxed) && (k = next.fetch_add(1)) < blocks;) {
+      size_t begin = k * kBlock, end = std::min(n, begin + kBlock);
+      std::string& text = slots[k].text;
+      text.reserve((end - begin) * (csv ? 64 : 256));
+      for (size_t i = begin; i < end; ++i) f.append(population[i], i, text);
+      slots[k].ready.store(true, std::memory_order_release);
+      for (; writer && written < blocks && slots[written].ready.load(std::memory_order_acquire); ++written) {
+        std::string& t = slots[written].text;
+        if (std::fwrite(t.data(), 1, t.size(), out) != t.size()) failed = true;
+        std::string().swap(t);
+      }
+    }
+  };
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(threads, blocks)));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(format_blocks, false);
+  format_blocks(true);
+  for (auto& th : pool) th.join();
+  for (; !failed && written < blocks; ++written) {
+    std::string& t = slots[written].text;
+    if (std::fwrite(t.data(), 1, t.size(), out) != t.size()) failed = true;
+    std::string().swap(t);
+  }
+  return !failed && std::fflush(out) == 0;
 }
 
 std::string summary_json(const Parameters& p, const Solution& s, size_t clinicians) {

@@ -9,9 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/decimal.hpp"
@@ -53,9 +56,17 @@ Format format_for(const std::string& path);
 // header naming id, final_score and part_b_paid (other fields ignored). Blank lines are skipped.
 // merit batch's results are read as they are: "case" for id, "final.score" for final_score, and
 // a clinician whose "eligibility.eligible" is false is left out (no adjustment, not in the balance).
-// On the first bad line: false, and `error` is "<name>:<line>: <what>".
+// On the first bad line: false, and `error` is "<name>:<line>: <what>". The clinicians are
+// appended to `out` in file order.
 bool read_results(std::istream& in, const std::string& name, Format format, std::vector<Clinician>& out,
                   std::string& error);
+// The same for text in memory (the whole file).
+bool read_results_text(std::string_view text, const std::string& name, Format format, std::vector<Clinician>& out,
+                       std::string& error);
+// The same for a file by name: a JSONL file is mapped into memory and read in pieces on every
+// core (each piece's pages are let go once read), a CSV file is read as a stream. `error` names
+// the file as `path`; false with "cannot read" when it cannot be opened.
+bool read_results_file(const std::string& path, Format format, std::vector<Clinician>& out, std::string& error);
 
 // The solution for a population.
 struct Solution {
@@ -96,6 +107,30 @@ std::string cents_text(int64_t cents);
 std::string json_line(const Parameters& p, const Solution& s, const Clinician& c, size_t i);
 std::string csv_header();
 std::string csv_line(const Parameters& p, const Solution& s, const Clinician& c, size_t i);
+
+// The same lines as json_line / csv_line, each followed by '\n', appended to a buffer without a
+// string per field: the percentages depend on nothing but the score, so each score's texts are
+// made once (by json_line's own arithmetic) and kept; the paid amount and the cents are written
+// digit by digit. One per thread (it is not shared).
+class LineFormatter {
+ public:
+  LineFormatter(const Parameters& p, const Solution& s, Format format);
+  ~LineFormatter();
+  LineFormatter(const LineFormatter&) = delete;
+  LineFormatter& operator=(const LineFormatter&) = delete;
+  // Appends clinician i's line and '\n' to `out`.
+  void append(const Clinician& c, size_t i, std::string& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Every clinician's line (after the CSV header for Format::Csv) to `out`, in order: blocks of
+// lines are formatted on every core and written as each next block is ready. False when a
+// write fails.
+bool write_lines(std::FILE* out, const Parameters& p, const Solution& s, const std::vector<Clinician>& population,
+                 Format format);
 // The summary as a JSON object (pretty) and as text for stderr.
 std::string summary_json(const Parameters& p, const Solution& s, size_t clinicians);
 std::string summary_text(const Parameters& p, const Solution& s, size_t clinicians);

@@ -1,6 +1,7 @@
 // merit_payments (docs/payments.md): beta and gamma against an independent bisection written here
 // with plain decimal arithmetic, the balance to the cent on a large seeded population, the caps,
 // and bad input located by line.
+#include <cstdio>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -350,5 +351,227 @@ TEST_CASE("payments: results files, and bad input located by line", "[payments]"
     CHECK(error.rfind("r:1: expected a JSON object", 0) == 0);
     CHECK_FALSE(read("id,score\n", pay::Format::Csv));
     CHECK(error.rfind("r:1: the CSV header must name", 0) == 0);
+  }
+}
+
+TEST_CASE("payments: each clinician's exact amount is the Decimal formula's, large amounts included", "[payments]") {
+  // solve takes the products in 128-bit integers when the coefficients fit 64 bits and goes
+  // through Decimal otherwise: the exact totals must be those of the Decimal formulas, written
+  // out here, on amounts of every size (up to 12 decimals and $10^11, past 64-bit coefficients).
+  auto p = params_2018();
+  std::mt19937_64 rng(20240607);
+  std::vector<pay::Clinician> pop;
+  for (int i = 0; i < 50000; ++i) {
+    int score_scale = static_cast<int>(rng() % 5);  // 0..4 decimals
+    int64_t score_max = 100;
+    for (int k = 0; k < score_scale; ++k) score_max *= 10;
+    Decimal score = *Decimal::from_parts(static_cast<int64_t>(rng() % static_cast<uint64_t>(score_max + 1)), score_scale);
+    int paid_scale = static_cast<int>(rng() % 13);
+    __int128 paid = static_cast<__int128>(rng() % 100000000000ull);  // dollars, up to 10^11
+    for (int k = 0; k < paid_scale; ++k) paid = paid * 10 + static_cast<__int128>(rng() % 10);
+    if (i % 7 == 0) paid %= 1000;  // small amounts too
+    pop.push_back({fmt::format("c{}", i), score, *Decimal::from_parts(paid, paid_scale)});
+  }
+  pay::Solution s;
+  std::string error;
+  REQUIRE(pay::solve(p, pop, s, error));
+  Decimal hundred = I(100), pt = p.performance_threshold, apt = p.exceptional_threshold, x = p.applicable_percent;
+  Decimal full = div(x, hundred).negated();
+  Decimal linear = div(x, mul(hundred, pt)).negated();
+  Decimal positive = div(mul(s.beta, x), mul(hundred, sub(hundred, pt)));
+  Decimal exc_base = div(mul(s.gamma, p.exceptional_min), hundred);
+  Decimal exc_slope = div(mul(s.gamma, sub(p.exceptional_max, p.exceptional_min)), mul(hundred, sub(hundred, apt)));
+  Decimal base_total, exc_total;
+  for (const auto& c : pop) {
+    Decimal b;
+    if (!less(mul(pt, p.full_penalty_share), c.score)) b = mul(c.paid, full);
+    else if (less(c.score, pt)) b = mul(mul(c.paid, sub(pt, c.score)), linear);
+    else if (less(pt, c.score)) b = mul(mul(c.paid, sub(c.score, pt)), positive);
+    base_total = add(base_total, b);
+    if (!less(c.score, apt))
+      exc_total = add(exc_total, add(mul(c.paid, exc_base), mul(mul(c.paid, sub(c.score, apt)), exc_slope)));
+  }
+  INFO("solver " << s.base_exact.to_string() << " / " << s.exceptional_exact.to_string() << ", here "
+                 << base_total.to_string() << " / " << exc_total.to_string());
+  CHECK(s.base_exact == base_total);
+  CHECK(s.exceptional_exact == exc_total);
+}
+
+TEST_CASE("payments: the fast line reader takes what the reference reader takes, with the same numbers", "[payments]") {
+  // Lines the fast path reads itself and lines it leaves to the reference reader (simdjson, then
+  // nlohmann): the outcome is the same either way.
+  std::vector<pay::Clinician> pop;
+  std::string error;
+  auto read = [&](const std::string& text) {
+    pop.clear();
+    error.clear();
+    return pay::read_results_text(text, "r", pay::Format::Jsonl, pop, error);
+  };
+  struct Good {
+    const char* line;
+    const char* id;
+    const char* score;
+    const char* paid;
+  };
+  const Good good[] = {
+      {R"({"case":"c1","line":1,"eligibility.eligible":true,"x":-0.5,"final.score":72.43,"part_b_paid":95832.30})", "c1", "72.43", "95832.3"},
+      {R"(  {"id" : "a" , "final_score" : 100.000 , "part_b_paid" : -0 }  )", "a", "100", "0"},
+      {"\t{\"id\":\"a\",\"final_score\":0,\"part_b_paid\":0.000000000000000001}", "a", "0", "0.000000000000000001"},
+      {R"({"id":"a","final_score":50,"part_b_paid":1e3})", "a", "50", "1000"},
+      {R"({"id":"a","final_score":5E1,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":7,"final_score":50,"part_b_paid":10})", "7", "50", "10"},
+      {R"({"id":"a\u0062","final_score":50,"part_b_paid":10})", "ab", "50", "10"},
+      {R"({"id":"é","final_score":50,"part_b_paid":10})", "é", "50", "10"},
+      {R"({"id":"a","s":"x\"y\\z","n":null,"t":true,"f":false,"final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","o":{"k":[1,2,{"z":null}]},"e":[],"final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","big":123456789012345678901234567890,"final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","final_score":12.345678901234567,"part_b_paid":1234567890123456.78})", "a", "12.345678901234567",
+       "1234567890123456.78"},
+      {R"({"id":"a","final_score":50,"part_b_paid":12345678901234567890.5})", "a", "50", "12345678901234567890.5"},
+      {R"({"id":"a","id":"b","final_score":50,"part_b_paid":10})", "b", "50", "10"},
+      {R"({"case":"a","id":"b","final_score":50,"final.score":60,"part_b_paid":10})", "b", "60", "10"},
+      {R"({"id":"a","eligibility.eligible":false,"eligibility.eligible":true,"final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","eligibility.eligible":null,"final_score":50,"part_b_paid":10})", "a", "50", "10"},
+  };
+  for (const auto& g : good) {
+    INFO(g.line);
+    REQUIRE(read(std::string(g.line) + "\n"));
+    REQUIRE(pop.size() == 1);
+    CHECK(pop[0].id == g.id);
+    CHECK(pop[0].score.to_string() == g.score);  // the numbers kept normalized, as given
+    CHECK(pop[0].paid.to_string() == g.paid);
+  }
+  const char* skipped[] = {
+      R"({"case":"a","eligibility.eligible":false})",
+      R"({"case":"a","eligibility.eligible":false,"final.score":101,"part_b_paid":-1})",
+      "\f\v \t",
+  };
+  for (const char* line : skipped) {
+    INFO(line);
+    REQUIRE(read(std::string(line) + "\n"));
+    CHECK(pop.empty());
+  }
+  struct Bad {
+    const char* line;
+    const char* error;  // the start of the message
+  };
+  const Bad bad[] = {
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":01})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":1.})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":.5})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":-})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":1.2.3})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":tru})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":nul})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10} x)", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10)", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50 "part_b_paid":10})", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":10,"x":"a)", "r:1: not valid JSON"},
+      {"{\"id\":\"a\",\"final_score\":50,\"part_b_paid\":10,\"x\":\"a\tb\"}", "r:1: not valid JSON"},
+      {R"({"id":"a","final_score":50,"part_b_paid":0010})", "r:1: not valid JSON"},
+      {R"({"id":"","final_score":50,"part_b_paid":10})", "r:1: missing \"id\""},
+      {R"({"id":"a","part_b_paid":10})", "r:1: missing \"final_score\""},
+      {R"({"id":"a","final_score":50})", "r:1: missing \"part_b_paid\""},
+      {R"({})", "r:1: missing \"id\""},
+      {R"({"id":"a","final_score":"50","part_b_paid":10})", "r:1: \"final_score\" must be a number"},
+      {R"({"id":"a","final_score":50,"part_b_paid":true})", "r:1: \"part_b_paid\" must be a number"},
+      {R"({"id":null,"final_score":50,"part_b_paid":10})", "r:1: \"id\" must be a string"},
+      {R"({"id":"a","final_score":100.0000000000000001,"part_b_paid":10})", "r:1: \"final_score\" is 100.0000000000000001, outside 0..100"},
+      {R"({"id":"a","final_score":-0.01,"part_b_paid":10})", "r:1: \"final_score\" is -0.01, outside 0..100"},
+      {R"({"id":"a","final_score":50,"part_b_paid":-0.01})", "r:1: \"part_b_paid\" is -0.01, negative"},
+      {R"({"id":"a","final_score":1.0000000000000000001,"part_b_paid":10})", "r:1: \"final_score\" is not a number"},
+      {R"(["a", 50, 10])", "r:1: expected a JSON object"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.line);
+    CHECK_FALSE(read(std::string("\n") + b.line + "\n{\"id\":\"z\",\"final_score\":1,\"part_b_paid\":1}\n"));
+    CHECK(error.rfind("r:2" + std::string(b.error + 3), 0) == 0);  // the bad line is the second
+  }
+}
+
+TEST_CASE("payments: pieces of a large file are read on every core, the first bad line reported", "[payments]") {
+  // About 14 MB: several 4 MB pieces, lines cut by the piece boundaries, CRLF and blank lines;
+  // the ids come back in file order, and of two bad lines in different pieces the first is named.
+  std::string text;
+  size_t lines = 200000;
+  for (size_t i = 1; i <= lines; ++i) {
+    if (i % 5000 == 0) text += "\r\n";
+    text += fmt::format("{{\"case\":\"c{}\",\"eligibility.eligible\":{},\"final.score\":{}.{},\"part_b_paid\":{}.5}}{}",
+                        i, i % 10 == 3 ? "false" : "true", i % 100, i % 97, i, i % 2 ? "\n" : "\r\n");
+  }
+  std::vector<pay::Clinician> pop;
+  std::string error;
+  INFO(error);
+  REQUIRE(pay::read_results_text(text, "r", pay::Format::Jsonl, pop, error));
+  REQUIRE(pop.size() == lines - lines / 10);
+  size_t k = 0;
+  for (size_t i = 1; i <= lines; ++i) {
+    if (i % 10 == 3) continue;
+    if (pop[k].id != fmt::format("c{}", i) || pop[k].paid != *Decimal::parse(fmt::format("{}.5", i))) {
+      FAIL("clinician " << k << " is " << pop[k].id << ", expected c" << i);
+    }
+    ++k;
+  }
+  // The text without its last newline reads the same.
+  std::vector<pay::Clinician> again;
+  REQUIRE(pay::read_results_text(std::string_view(text).substr(0, text.size() - 2), "r", pay::Format::Jsonl, again, error));
+  CHECK(again.size() == pop.size());
+  // Bad lines in the third piece and in the first: the first is reported, with its file line.
+  auto line_start = [&](size_t lineno) {
+    size_t at = 0;
+    for (size_t l = 1; l < lineno; ++l) at = text.find('\n', at) + 1;
+    return at;
+  };
+  std::string bad = text;
+  size_t late = line_start(150000), early = line_start(30001);
+  bad[late] = '[';
+  std::vector<pay::Clinician> none;
+  CHECK_FALSE(pay::read_results_text(bad, "r", pay::Format::Jsonl, none, error));
+  CHECK(error.rfind("r:150000: ", 0) == 0);
+  bad[early] = 'x';
+  CHECK_FALSE(pay::read_results_text(bad, "r", pay::Format::Jsonl, none, error));
+  CHECK(error.rfind("r:30001: not valid JSON", 0) == 0);
+}
+
+TEST_CASE("payments: LineFormatter writes json_line's and csv_line's bytes", "[payments]") {
+  auto p = params_2018();
+  std::mt19937_64 rng(99);
+  std::vector<pay::Clinician> pop = small_population();
+  const char* ids[] = {"plain", "with,comma", "with \"quote\"", "back\\slash", "tab\there", "é", "", "x"};
+  for (int i = 0; i < 20000; ++i) {
+    int score_scale = static_cast<int>(rng() % 4);
+    int64_t score_max = 100;
+    for (int k = 0; k < score_scale; ++k) score_max *= 10;
+    __int128 paid = static_cast<__int128>(rng() % 1000000000000ull);
+    int paid_scale = static_cast<int>(rng() % 7);
+    if (i % 97 == 0) paid = paid * 100000000 + 7, paid_scale = 6;  // a coefficient past 64 bits
+    pop.push_back({i % 50 == 0 ? std::string(ids[i / 50 % 8]) : fmt::format("NPI{:010}", i),
+                   *Decimal::from_parts(static_cast<int64_t>(rng() % static_cast<uint64_t>(score_max + 1)), score_scale),
+                   *Decimal::from_parts(paid, paid_scale)});
+  }
+  pop.push_back({std::string(300, 'l'), D("50"), D("10")});  // a long id
+  pay::Solution s;
+  std::string error;
+  REQUIRE(pay::solve(p, pop, s, error));
+  for (pay::Format format : {pay::Format::Jsonl, pay::Format::Csv}) {
+    pay::LineFormatter f(p, s, format);
+    std::string fast, reference;
+    for (size_t i = 0; i < pop.size(); ++i) {
+      f.append(pop[i], i, fast);
+      reference += format == pay::Format::Csv ? pay::csv_line(p, s, pop[i], i) : pay::json_line(p, s, pop[i], i);
+      reference += '\n';
+    }
+    CHECK(fast == reference);
+    // write_lines: the same lines (after the CSV header), in order.
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file);
+    REQUIRE(pay::write_lines(file, p, s, pop, format));
+    std::rewind(file);
+    std::string written;
+    char buffer[65536];
+    for (size_t got; (got = std::fread(buffer, 1, sizeof buffer, file)) > 0;) written.append(buffer, got);
+    std::fclose(file);
+    CHECK(written == (format == pay::Format::Csv ? pay::csv_header() + "\n" : std::string()) + reference);
   }
 }

@@ -1,12 +1,12 @@
 // merit payments --year 2018 <results>: budget neutrality and the exceptional pool over a
 // population of final scores and Part B paid amounts (docs/payments.md).
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,52 +27,25 @@ struct PaymentsArgs {
 };
 
 // Writes the clinicians' lines to `path` (through a temporary file renamed into place, so that a
-// failure leaves nothing) or to stdout.
+// failure leaves nothing) or to stdout. The lines are formatted on every core (pay::write_lines).
 int write_lines(const std::string& path, const pay::Parameters& p, const pay::Solution& s,
                 const std::vector<pay::Clinician>& population) {
   bool to_stdout = path.empty() || path == "-";
-  bool csv = !to_stdout && pay::format_for(path) == pay::Format::Csv;
+  pay::Format format = !to_stdout && pay::format_for(path) == pay::Format::Csv ? pay::Format::Csv : pay::Format::Jsonl;
   fs::path tmp = path + ".tmp";
-  std::ofstream file;
-  if (!to_stdout) {
-    file.open(tmp, std::ios::binary);
-    if (!file) {
-      std::cerr << fmt::format("merit: cannot write '{}'\n", path);
-      return kUsage;
-    }
+  std::FILE* file = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
+  if (!file) {
+    std::cerr << fmt::format("merit: cannot write '{}'\n", path);
+    return kUsage;
   }
-  std::ostream& out = to_stdout ? std::cout : file;
-  if (csv) out << pay::csv_header() << '\n';
-  // Each clinician's line depends on nothing but the solution: chunks are formatted on every
-  // core, then written in order.
-  constexpr size_t kChunk = 1 << 15;
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::string> text(threads);
-  for (size_t begin = 0; begin < population.size() && out; begin += kChunk) {
-    size_t n = std::min(kChunk, population.size() - begin);
-    unsigned used = n >= 1024 ? threads : 1;
-    auto work = [&](unsigned t) {
-      std::string& buffer = text[t];
-      buffer.clear();
-      for (size_t i = begin + n * t / used; i < begin + n * (t + 1) / used; ++i) {
-        buffer += csv ? pay::csv_line(p, s, population[i], i) : pay::json_line(p, s, population[i], i);
-        buffer += '\n';
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < used; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
-    for (unsigned t = 0; t < used; ++t) out.write(text[t].data(), static_cast<std::streamsize>(text[t].size()));
-  }
-  out.flush();
-  if (!out) {
+  bool ok = pay::write_lines(file, p, s, population, format);
+  if (!to_stdout) ok = std::fclose(file) == 0 && ok;
+  if (!ok) {
     std::cerr << fmt::format("merit: cannot write '{}'\n", to_stdout ? "stdout" : path);
     if (!to_stdout) fs::remove(tmp);
     return kUsage;
   }
   if (!to_stdout) {
-    file.close();
     std::error_code ec;
     fs::rename(tmp, path, ec);
     if (ec) {
@@ -114,10 +87,11 @@ int run_payments(const PaymentsArgs& a, const Common& common) {
       std::cerr << fmt::format("merit: cannot read '{}'\n", a.results);
       return kUsage;
     }
-    if (!pay::read_results(in, a.results, pay::format_for(a.results), population, error)) {
-      std::cerr << "merit: error: " << error << "\n";
-      return kInvalid;
-    }
+  }
+  // A JSONL file is mapped and read in pieces on every core (docs/payments.md).
+  if (!pay::read_results_file(a.results, pay::format_for(a.results), population, error)) {
+    std::cerr << "merit: error: " << error << "\n";
+    return kInvalid;
   }
   auto t1 = Clock::now();
   pay::Solution solution;
