@@ -537,15 +537,17 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(Const) MERIT_HOT(Param) MERIT_HOT(Input) MERIT_HOT(InputField) MERIT_HOT(LoadDef) MERIT_HOT(Local)
   MERIT_HOT(Store) MERIT_HOT(Field) MERIT_HOT(Add) MERIT_HOT(Sub) MERIT_HOT(Mul) MERIT_HOT(Div) MERIT_HOT(Round)
   MERIT_HOT(Neg) MERIT_HOT(Not) MERIT_HOT(Eq) MERIT_HOT(Ne) MERIT_HOT(Lt) MERIT_HOT(Le) MERIT_HOT(Gt) MERIT_HOT(Ge)
-  MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
+  MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpIfTrue) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
   MERIT_HOT(IndexTable) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
   MERIT_HOT(LoopBegin) MERIT_HOT(LoopNext) MERIT_HOT(CallBuiltin) MERIT_HOT(LocalField) MERIT_HOT(StoreKeep)
 #undef MERIT_HOT
+// One pointer, to the next instruction: the one running is ip[-1] (`in`), so that the pointer
+// the dispatch needs stays in a register.
 #define MERIT_NEXT()                                        \
   do {                                                      \
-    in = ip++;                                              \
-    goto* dispatch[static_cast<size_t>(in->op)];            \
+    goto* dispatch[static_cast<size_t>((ip++)->op)];        \
   } while (0)
+#define in (ip - 1)
 
   // nloops_ and nhandlers_ are 0 between definitions: loops and ?? handlers are balanced on
   // success, and raise() clears them when a definition fails.
@@ -558,7 +560,6 @@ void Evaluator::run(const std::vector<int>& order) {
       step = &outcome_.trace.steps.back();
     }
     const Instr* ip = code + entries[def];
-    const Instr* in = ip;
     Value* top = stack;
     MERIT_NEXT();
 
@@ -677,6 +678,9 @@ void Evaluator::run(const std::vector<int>& order) {
     MERIT_NEXT();
   op_JumpIfFalse:
     if (!(--top)->flag) ip = code + in->a;
+    MERIT_NEXT();
+  op_JumpIfTrue:
+    if ((--top)->flag) ip = code + in->a;
     MERIT_NEXT();
   op_JumpUnless: {
     bool k = in->mode & kConstOperand;
@@ -850,6 +854,7 @@ void Evaluator::run(const std::vector<int>& order) {
   }
   next_definition:;
   }
+#undef in
 #undef MERIT_NEXT
 }
 

@@ -135,6 +135,15 @@ struct Emitter {
 
   // Offset that maps the current definition's or inlined function's local slots into the frame.
   uint32_t slot_base = 0;
+  // Slots of the inlined function's parameters that are another local passed as it is (f(x)):
+  // the parameter reads the caller's slot, which nothing writes while the callee runs, instead
+  // of a copy. -1: the parameter has its own slot (slot_base + index).
+  std::vector<int64_t> param_slots{};
+  uint32_t local_slot(int index) const {
+    if (static_cast<size_t>(index) < param_slots.size() && param_slots[index] >= 0)
+      return static_cast<uint32_t>(param_slots[index]);
+    return slot_base + static_cast<uint32_t>(index);
+  }
 
   void fields(const Expr& e, size_t first_name, const std::vector<int>& indices) {
     for (size_t i = 0; i < indices.size(); ++i) {
@@ -147,7 +156,7 @@ struct Emitter {
     const auto& c = e.checked;
     dsl::Span head{e.span.begin, e.name_spans[c.path_consumed - 1].end};
     switch (c.ref) {
-      case RefKind::Local: emit(OpCode::Local, slot_base + c.index, 0, head, +1); break;
+      case RefKind::Local: emit(OpCode::Local, local_slot(c.index), 0, head, +1); break;
       case RefKind::Parameter: emit(OpCode::Param, param_const[c.index], c.index, head, +1); break;
       case RefKind::Definition: emit(OpCode::LoadDef, c.index, 0, head, +1); break;
       case RefKind::Input:
@@ -171,17 +180,25 @@ struct Emitter {
     uint32_t base = frame_top;
     frame_top += checked.function_locals[fi];
     max_frame = std::max(max_frame, frame_top);
+    std::vector<int64_t> slots(e.kids.size(), -1);
     for (size_t i = 0; i < e.kids.size(); ++i) {
-      expr(*e.kids[i]);
-      emit(OpCode::Store, base + static_cast<uint32_t>(i), 0, e.kids[i]->span, -1);
+      const Expr& arg = *e.kids[i];
+      if (arg.kind == ExprKind::Path && arg.checked.ref == RefKind::Local && arg.checked.field_indices.empty()) {
+        slots[i] = local_slot(arg.checked.index);
+        continue;
+      }
+      expr(arg);
+      emit(OpCode::Store, base + static_cast<uint32_t>(i), 0, arg.span, -1);
     }
     uint32_t saved_base = slot_base;
     dsl::SourcePtr saved_source = source;
+    std::swap(param_slots, slots);
     slot_base = base;
     source = fn.source;
     expr(*fn.body);
     slot_base = saved_base;
     source = saved_source;
+    std::swap(param_slots, slots);
     frame_top = base;
   }
 
@@ -312,10 +329,10 @@ struct Emitter {
         return;
       }
       case ExprKind::If: {
-        size_t jf = branch_unless(*e.kids[0]);
+        Jumps jf = branch_unless(*e.kids[0]);
         expr(*e.kids[1]);
         size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
-        patch_a(jf, here());
+        patch_all(jf, here());
         depth--;
         expr(*e.kids[2]);
         patch_a(j, here());
@@ -324,11 +341,11 @@ struct Emitter {
       case ExprKind::Case: {
         std::vector<size_t> to_end;
         for (size_t i = 0; i + 1 < e.kids.size(); i += 2) {
-          size_t jf = branch_unless(*e.kids[i]);
+          Jumps jf = branch_unless(*e.kids[i]);
           expr(*e.kids[i + 1]);
           to_end.push_back(emit(OpCode::Jump, 0, 0, e.span, 0));
           depth--;
-          patch_a(jf, here());
+          patch_all(jf, here());
         }
         expr(*e.kids.back());
         for (size_t j : to_end) patch_a(j, here());
@@ -362,40 +379,79 @@ struct Emitter {
     return {const_index, param};
   }
 
-  // Code that jumps (to a target patched later) when `cond` is false. A comparison becomes one
-  // JumpUnless instead of a comparison and a JumpIfFalse.
-  size_t branch_unless(const Expr& cond) {
+  // Jumps whose target is patched later (all to the same place).
+  using Jumps = std::vector<size_t>;
+  void patch_all(const Jumps& jumps, uint32_t target) {
+    for (size_t at : jumps) patch_a(at, target);
+  }
+  static bool is_logical(const Expr& e, Op op) { return e.kind == ExprKind::Binary && e.op == op; }
+
+  // Code that jumps when `cond` is false (branch_unless) or true (branch_if), and falls through
+  // otherwise, leaving nothing on the stack. `and`, `or` and `not` become control flow instead
+  // of booleans pushed and tested again; a comparison becomes one JumpUnless.
+  Jumps branch_unless(const Expr& cond) {
+    if (is_logical(cond, Op::And)) {
+      Jumps out = branch_unless(*cond.kids[0]);
+      Jumps right = branch_unless(*cond.kids[1]);
+      out.insert(out.end(), right.begin(), right.end());
+      return out;
+    }
+    if (is_logical(cond, Op::Or)) {
+      Jumps taken = branch_if(*cond.kids[0]);
+      Jumps out = branch_unless(*cond.kids[1]);
+      patch_all(taken, here());
+      return out;
+    }
+    if (cond.kind == ExprKind::Unary && cond.op == Op::Not) return branch_if(*cond.kids[0]);
+    if (cond.kind == ExprKind::Binary && cond.op >= Op::Eq && cond.op <= Op::Ge)
+      return {compare_and_jump(cond, static_cast<Comparison>(static_cast<int>(cond.op) - static_cast<int>(Op::Eq)))};
+    expr(cond);
+    return {emit(OpCode::JumpIfFalse, 0, 0, cond.span, -1)};
+  }
+  Jumps branch_if(const Expr& cond) {
+    if (is_logical(cond, Op::Or)) {
+      Jumps out = branch_if(*cond.kids[0]);
+      Jumps right = branch_if(*cond.kids[1]);
+      out.insert(out.end(), right.begin(), right.end());
+      return out;
+    }
+    if (is_logical(cond, Op::And)) {
+      Jumps not_taken = branch_unless(*cond.kids[0]);
+      Jumps out = branch_if(*cond.kids[1]);
+      patch_all(not_taken, here());
+      return out;
+    }
+    if (cond.kind == ExprKind::Unary && cond.op == Op::Not) return branch_unless(*cond.kids[0]);
     if (cond.kind == ExprKind::Binary && cond.op >= Op::Eq && cond.op <= Op::Ge) {
-      auto [const_index, param] = operands(cond);
-      auto cmp = static_cast<uint8_t>(static_cast<int>(cond.op) - static_cast<int>(Op::Eq));
-      bool k = const_index >= 0;
-      size_t at = emit(OpCode::JumpUnless, 0, k ? static_cast<uint32_t>(const_index) : 0, cond.span, k ? -1 : -2,
-                       static_cast<uint8_t>((k ? kConstOperand : 0) | (cmp << 1)));
-      code[at].flags = static_cast<uint16_t>(param + 1);
-      return at;
+      // Jump if it holds = jump unless its negation holds (comparison is a total order).
+      static constexpr Comparison kNegation[6] = {Comparison::Ne, Comparison::Eq, Comparison::Ge,
+                                                  Comparison::Gt, Comparison::Le, Comparison::Lt};
+      return {compare_and_jump(cond, kNegation[static_cast<int>(cond.op) - static_cast<int>(Op::Eq)])};
     }
     expr(cond);
-    return emit(OpCode::JumpIfFalse, 0, 0, cond.span, -1);
+    return {emit(OpCode::JumpIfTrue, 0, 0, cond.span, -1)};
+  }
+  // Both operands of `cond`, then a JumpUnless on `comparison` (a target patched later).
+  size_t compare_and_jump(const Expr& cond, Comparison comparison) {
+    auto [const_index, param] = operands(cond);
+    bool k = const_index >= 0;
+    size_t at = emit(OpCode::JumpUnless, 0, k ? static_cast<uint32_t>(const_index) : 0, cond.span, k ? -1 : -2,
+                     static_cast<uint8_t>((k ? kConstOperand : 0) | (static_cast<uint8_t>(comparison) << 1)));
+    code[at].flags = static_cast<uint16_t>(param + 1);
+    return at;
   }
 
   void binary(const Expr& e) {
     if (e.op == Op::And || e.op == Op::Or) {
-      size_t jf = branch_unless(*e.kids[0]);
-      if (e.op == Op::And) {
-        expr(*e.kids[1]);
-        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
-        patch_a(jf, here());
-        depth--;
-        emit(OpCode::Const, constant(Value::boolean(false)), 0, e.span, +1);
-        patch_a(j, here());
-      } else {
-        emit(OpCode::Const, constant(Value::boolean(true)), 0, e.span, +1);
-        size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
-        patch_a(jf, here());
-        depth--;
-        expr(*e.kids[1]);
-        patch_a(j, here());
-      }
+      // The left operand as control flow; the right one's value is the result when it decides.
+      bool is_and = e.op == Op::And;
+      Jumps decided = is_and ? branch_unless(*e.kids[0]) : branch_if(*e.kids[0]);
+      expr(*e.kids[1]);
+      size_t j = emit(OpCode::Jump, 0, 0, e.span, 0);
+      patch_all(decided, here());
+      depth--;
+      emit(OpCode::Const, constant(Value::boolean(!is_and)), 0, e.span, +1);
+      patch_a(j, here());
       return;
     }
     auto [const_index, param] = operands(e);

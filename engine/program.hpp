@@ -35,6 +35,7 @@ namespace merit::engine {
   X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)                                                         \
   X(Jump)        /* pc = a */                                                                 \
   X(JumpIfFalse) /* pop bool; if false pc = a */                                              \
+  X(JumpIfTrue)  /* pop bool; if true pc = a (`or` and `not` as control flow) */               \
   X(JumpUnless)  /* compare two operands (mode: kConstOperand | comparison << 1; the right one */\
                  /* consts[b] if constant, from parameter flags - 1 if flags > 0); if the     */\
                  /* comparison is false pc = a: `if x > 100 then` in one instruction          */\

@@ -367,3 +367,40 @@ TEST_CASE("interpreter: loops whose body reads or compares one field run in one 
   CHECK(plan.find("(fused: compare body)") != std::string::npos);
   CHECK(plan.find("kind 0 slot 0 exit -> 6\n") != std::string::npos);  // map(x * 2) is not fused
 }
+
+TEST_CASE("interpreter: and, or, not as control flow, in conditions and as values", "[interpreter]") {
+  // Truth tables of the connectives, in an `if` (compiled to jumps) and as values (materialised);
+  // expected values from the usual definitions, for x = 1 and x = 3.
+  auto both = [](const std::string& cond, const std::string& x) {
+    std::string as_if = value("if " + cond + " then 1 else 0", "x: " + x + "\n");
+    std::string as_value = value(cond, "x: " + x + "\n");
+    return as_if + "/" + as_value;
+  };
+  CHECK(both("input.x > 2 and input.x < 5", "3") == "1/true");
+  CHECK(both("input.x > 2 and input.x < 5", "1") == "0/false");
+  CHECK(both("input.x > 2 or input.x == 1", "1") == "1/true");
+  CHECK(both("input.x > 2 or input.x == 2", "1") == "0/false");
+  CHECK(both("not (input.x > 2)", "1") == "1/true");
+  CHECK(both("not (input.x > 2 and input.x < 5)", "3") == "0/false");
+  CHECK(both("not (input.x > 2) or input.x == 3", "3") == "1/true");
+  CHECK(both("(input.x == 1 or input.x == 3) and not (input.x >= 3)", "3") == "0/false");
+  CHECK(both("(input.x == 1 or input.x == 3) and not (input.x >= 3)", "1") == "1/true");
+  CHECK(both("input.x != 1 and (input.x <= 2 or input.x > 2)", "3") == "1/true");
+  CHECK(both("input.x == 1 and true", "1") == "1/true");
+  CHECK(both("false or not (input.x < 1)", "1") == "1/true");
+  // Short circuit still holds through nesting and negation: 1 / 0 is never evaluated.
+  CHECK(both("not (input.x == 1) and 1 / (input.x - 1) > 0", "1") == "0/false");
+  CHECK(both("(input.x == 1 or 1 / (input.x - 1) > 0) and input.x < 2", "1") == "1/true");
+  CHECK(both("not (input.x == 1 or 1 / (input.x - 1) > 0)", "1") == "0/false");
+  // A function called with a local reads it without a copy; the argument is still the value.
+  Run r = run("module m\nfn twice(v: number): number = let w = v + v in w\n"
+              "fn add(a: number, b: number): number = twice(a) + b\n"
+              "def v = let y = input.x * 10 in add(y, y) + twice(input.x)\n",
+              "x: 2\n");
+  CHECK(r.r.values["m.v"] == "64");  // add(20, 20) = twice(20) + 20 = 60, + twice(2) = 4
+  // A loop element passed on, to a function with a loop of its own: counts of elements above t.
+  Run loops = run("module m\nfn above(xs: list<number>, t: number): number = count(xs, v => v > t)\n"
+                  "def v = map(input.xs, t => above(input.xs, t))\n",
+                  "xs: [3, 1, 2]\n", "xs: \"list<number>\"\n");
+  CHECK(loops.r.values["m.v"] == "[0, 2, 1]");
+}
