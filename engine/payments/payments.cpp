@@ -589,10 +589,27 @@ inline const char* scan_literal(const char* p, const char* end, std::string_view
 
 enum class Key { Other, Id, Score, Paid, Eligible };
 
-// Constant-length comparisons, which the compiler makes a few loads and compares.
+// A key against a word of the same length, in 8-byte loads (GCC calls memcmp past 3 bytes).
+template <class T>
+inline T load(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
 template <size_t N>
 inline bool is(const char* k, const char (&word)[N]) {
-  return std::memcmp(k, word, N - 1) == 0;
+  constexpr size_t n = N - 1;
+  if constexpr (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      if (load<uint64_t>(k + i) != load<uint64_t>(word + i)) return false;
+    return load<uint64_t>(k + n - 8) == load<uint64_t>(word + n - 8);
+  } else if constexpr (n == 4) {
+    return load<uint32_t>(k) == load<uint32_t>(word);
+  } else if constexpr (n == 2) {
+    return load<uint16_t>(k) == load<uint16_t>(word);
+  } else {
+    return std::memcmp(k, word, n) == 0;
+  }
 }
 
 inline Key key_of(const char* k, size_t n) {
@@ -668,6 +685,127 @@ Scan scan_line(std::string_view line, ScanFields& f) {
   return Scan::Clinician;
 }
 
+// The keys of the last line read, each as `"key":` with its kind. merit batch writes every line
+// with the same keys in the same order, so a line's keys are compared with these, 32 bytes at a
+// time, instead of being scanned one byte at a time (scan_layout); a line that differs in any
+// way -- other keys, spaces, a value scan_line would decline -- goes to scan_line.
+struct Layout {
+  std::string tokens;          // "key1":"key2":..., as in the line, then 32 bytes of padding
+  std::vector<uint32_t> ends;  // the end of each token in `tokens`
+  std::vector<Key> kinds;
+  bool ready = false;
+};
+
+// The first n bytes (n <= 32) at a and at b agree; 32 bytes are readable at each.
+inline bool same_prefix(const char* a, const char* b, size_t n) {
+#if defined(__SSE2__)
+  __m128i a0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a)), b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  __m128i a1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16)),
+          b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16));
+  uint32_t eq = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a0, b0))) |
+                (static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(a1, b1))) << 16);
+  uint32_t want = n >= 32 ? 0xffffffffu : (1u << n) - 1;
+  return (eq & want) == want;
+#else
+  return std::memcmp(a, b, n) == 0;
+#endif
+}
+
+// A line with the layout's keys, compact ("key":value,... without spaces): the same checks and
+// numbers as scan_line. `limit` is the end of the readable bytes (at or after the line's end).
+Scan scan_layout(std::string_view line, const char* limit, const Layout& layout, ScanFields& f) {
+  const char* p = line.data();
+  const char* end = p + line.size();
+  if (p == end || *p != '{') return Scan::Decline;
+  ++p;
+  bool has_id = false, has_score = false, has_paid = false, ineligible = false;
+  const char* tokens = layout.tokens.data();
+  size_t fields = layout.kinds.size();
+  uint32_t begin = 0;
+  for (size_t j = 0; j < fields; ++j) {
+    uint32_t n = layout.ends[j] - begin;
+    if (n > 32 || limit - p < 32 || !same_prefix(p, tokens + begin, n)) return Scan::Decline;
+    begin = layout.ends[j];
+    p += n;
+    if (p >= end) return Scan::Decline;
+    Key key = layout.kinds[j];
+    char ch = *p;
+    if (ch == '"') {
+      const char* s_end = scan_string(p + 1, end);
+      if (!s_end) return Scan::Decline;
+      if (key == Key::Id) {
+        if (s_end == p + 1) return Scan::Decline;
+        has_id = true;
+        f.id = std::string_view(p + 1, static_cast<size_t>(s_end - p - 1));
+      } else if (key == Key::Score || key == Key::Paid) {
+        return Scan::Decline;
+      }
+      p = s_end + 1;
+    } else if (ch == '-' || is_digit(ch)) {
+      if (key == Key::Id) return Scan::Decline;
+      if (key == Key::Score || key == Key::Paid) {
+        (key == Key::Score ? has_score : has_paid) = true;
+        p = scan_number(p, end, key == Key::Score ? &f.score : &f.paid);
+      } else {
+        p = scan_number(p, end, nullptr);
+      }
+      if (!p) return Scan::Decline;
+    } else if (ch == 't' || ch == 'f' || ch == 'n') {
+      if (key == Key::Id || key == Key::Score || key == Key::Paid) return Scan::Decline;
+      p = scan_literal(p, end, ch == 't' ? "true" : ch == 'f' ? "false" : "null");
+      if (!p) return Scan::Decline;
+      if (key == Key::Eligible && ch != 'n') ineligible = ch == 'f';
+    } else {
+      return Scan::Decline;
+    }
+    if (p == end || *p != (j + 1 < fields ? ',' : '}')) return Scan::Decline;
+    ++p;
+  }
+  if (p != end) return Scan::Decline;
+  if (ineligible) return Scan::Skip;
+  if (!has_id || !has_score || !has_paid) return Scan::Decline;
+  if (f.score.is_negative() || dsl::compare(f.score, num(100)) > 0 || f.paid.is_negative()) return Scan::Decline;
+  return Scan::Clinician;
+}
+
+// The layout of a line scan_line has taken, when it is compact and names no wanted field twice.
+void learn_layout(std::string_view line, Layout& layout) {
+  layout.ready = false;
+  layout.tokens.clear();
+  layout.ends.clear();
+  layout.kinds.clear();
+  const char* p = line.data();
+  const char* end = p + line.size();
+  if (p == end || *p != '{') return;
+  ++p;
+  bool seen[5] = {};
+  while (p < end && *p == '"') {
+    const char* key_end = scan_string(p + 1, end);
+    if (!key_end || key_end + 1 >= end || key_end[1] != ':' || key_end + 2 - p > 32) return;
+    Key kind = key_of(p + 1, static_cast<size_t>(key_end - p - 1));
+    if (kind != Key::Other && seen[static_cast<int>(kind)]) return;
+    seen[static_cast<int>(kind)] = true;
+    layout.tokens.append(p, static_cast<size_t>(key_end + 2 - p));
+    layout.ends.push_back(static_cast<uint32_t>(layout.tokens.size()));
+    layout.kinds.push_back(kind);
+    p = key_end + 2;  // the value (scan_line has checked it): a string, or up to the next , or }
+    if (p < end && *p == '"') {
+      const char* s_end = scan_string(p + 1, end);
+      if (!s_end) return;
+      p = s_end + 1;
+    } else {
+      while (p < end && *p != ',' && *p != '}') ++p;
+    }
+    if (p == end) return;
+    if (*p == '}') {
+      layout.tokens.append(32, '\0');  // same_prefix reads 32 bytes at any token
+      layout.ready = p + 1 == end;
+      return;
+    }
+    ++p;
+  }
+}
+
 bool blank(std::string_view line) {
   for (char ch : line)
     if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && ch != '\f' && ch != '\v') return false;
@@ -691,6 +829,7 @@ void read_piece(std::string_view text, size_t begin, size_t end, Piece& piece) {
   }
   piece.clinicians.reserve((end - begin) / 256 + 16);
   std::string copy;
+  Layout layout;
   while (p < end) {
     const void* nl = std::memchr(data + p, '\n', size - p);
     size_t line_end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
@@ -699,7 +838,9 @@ void read_piece(std::string_view text, size_t begin, size_t end, Piece& piece) {
     p = nl ? line_end + 1 : size;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ScanFields f;
-    switch (scan_line(line, f)) {
+    Scan scan = layout.ready ? scan_layout(line, data + size, layout, f) : Scan::Decline;
+    if (scan == Scan::Decline && (scan = scan_line(line, f)) != Scan::Decline) learn_layout(line, layout);
+    switch (scan) {
       case Scan::Clinician: piece.clinicians.push_back({std::string(f.id), f.score, f.paid}); continue;
       case Scan::Skip: continue;
       case Scan::Decline: break;

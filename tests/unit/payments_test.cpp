@@ -575,3 +575,82 @@ TEST_CASE("payments: LineFormatter writes json_line's and csv_line's bytes", "[p
     CHECK(written == (format == pay::Format::Csv ? pay::csv_header() + "\n" : std::string()) + reference);
   }
 }
+
+TEST_CASE("payments: lines read against the previous line's keys are checked as fully", "[payments]") {
+  // The first line teaches the reader the keys; the second has the same keys and differs
+  // otherwise. Its outcome is the reference reader's.
+  const std::string primer = R"({"id":"p","x":1,"e":"s","final_score":50,"part_b_paid":10})";
+  std::vector<pay::Clinician> pop;
+  std::string error;
+  auto read = [&](const std::string& line) {
+    pop.clear();
+    error.clear();
+    return pay::read_results_text(primer + "\n" + line + "\n", "r", pay::Format::Jsonl, pop, error);
+  };
+  struct Good {
+    const char* line;
+    const char* id;
+    const char* score;
+    const char* paid;
+  };
+  const Good good[] = {
+      {R"({"id":"a","x":-2.5,"e":"","final_score":72.43,"part_b_paid":95832.30})", "a", "72.43", "95832.3"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":10}  )", "a", "50", "10"},
+      {R"({"id":"a","x":1 ,"e":"s","final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","x":[1],"e":"s","final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","x":1,"e":"a\"b","final_score":50,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","x":1e400000,"e":"s","final_score":50,"part_b_paid":10})", nullptr, nullptr, nullptr},
+      {R"({"id":7,"x":1,"e":"s","final_score":50,"part_b_paid":10})", "7", "50", "10"},
+      {R"({"id":"a","x":1,"e":"s","final_score":5e1,"part_b_paid":10})", "a", "50", "10"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":10,"y":2})", "a", "50", "10"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":0.0000000000000000010})", "a", "50", "0.000000000000000001"},
+  };
+  for (const auto& g : good) {
+    INFO(g.line);
+    if (!g.id) {  // a number too large for a double: the reference reader says so
+      CHECK_FALSE(read(g.line));
+      CHECK(error.rfind("r:2: not valid JSON", 0) == 0);
+      continue;
+    }
+    REQUIRE(read(g.line));
+    REQUIRE(pop.size() == 2);
+    CHECK(pop[1].id == g.id);
+    CHECK(pop[1].score.to_string() == g.score);
+    CHECK(pop[1].paid.to_string() == g.paid);
+  }
+  struct Bad {
+    const char* line;
+    const char* error;
+  };
+  const Bad bad[] = {
+      {R"({"id":"a","x":01,"e":"s","final_score":50,"part_b_paid":10})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1.,"e":"s","final_score":50,"part_b_paid":10})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":-,"e":"s","final_score":50,"part_b_paid":10})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":tru,"e":"s","final_score":50,"part_b_paid":10})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s,"final_score":50,"part_b_paid":10})", "r:2: not valid JSON"},
+      {"{\"id\":\"a\",\"x\":1,\"e\":\"a\tb\",\"final_score\":50,\"part_b_paid\":10}", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":10}})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":10,})", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":10)", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":)", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid")", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b)", "r:2: not valid JSON"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50})", "r:2: missing \"part_b_paid\""},
+      {R"({"id":"","x":1,"e":"s","final_score":50,"part_b_paid":10})", "r:2: missing \"id\""},
+      {R"({"id":"a","x":1,"e":"s","final_score":"50","part_b_paid":10})", "r:2: \"final_score\" must be a number"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":null})", "r:2: \"part_b_paid\" must be a number"},
+      {R"({"id":"a","x":1,"e":"s","final_score":100.5,"part_b_paid":10})", "r:2: \"final_score\" is 100.5, outside 0..100"},
+      {R"({"id":"a","x":1,"e":"s","final_score":50,"part_b_paid":-10})", "r:2: \"part_b_paid\" is -10, negative"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.line);
+    CHECK_FALSE(read(b.line));
+    CHECK(error.rfind(b.error, 0) == 0);
+  }
+  // A line at the very end of the text, without its newline, read against the keys.
+  pop.clear();
+  REQUIRE(pay::read_results_text(primer + "\n" + R"({"id":"z","x":1,"e":"s","final_score":1,"part_b_paid":2})",
+                                 "r", pay::Format::Jsonl, pop, error));
+  REQUIRE(pop.size() == 2);
+  CHECK(pop[1].id == "z");
+}
