@@ -538,7 +538,7 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(Store) MERIT_HOT(Field) MERIT_HOT(Add) MERIT_HOT(Sub) MERIT_HOT(Mul) MERIT_HOT(Div) MERIT_HOT(Round)
   MERIT_HOT(Neg) MERIT_HOT(Not) MERIT_HOT(Eq) MERIT_HOT(Ne) MERIT_HOT(Lt) MERIT_HOT(Le) MERIT_HOT(Gt) MERIT_HOT(Ge)
   MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpIfTrue) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
-  MERIT_HOT(IndexTable) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
+  MERIT_HOT(IndexTable) MERIT_HOT(IndexList) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
   MERIT_HOT(LoopBegin) MERIT_HOT(LoopNext) MERIT_HOT(CallBuiltin) MERIT_HOT(LocalField) MERIT_HOT(StoreKeep)
 #undef MERIT_HOT
 // One pointer, to the next instruction: the one running is ip[-1] (`in`), so that the pointer
@@ -579,7 +579,14 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace)
       if (std::find(step->inputs_read.begin(), step->inputs_read.end(), int(in->a)) == step->inputs_read.end())
         step->inputs_read.push_back(static_cast<int>(in->a));
-    if (input_.items[in->a].is_missing()) goto cold_op;  // a missing optional input
+    if (input_.items[in->a].is_missing()) {  // a missing optional input
+      if (nhandlers_ == 0) goto cold_op;       // which reports it
+      const Handler& h = handlers_[--nhandlers_];  // a ?? handler takes it
+      nloops_ = h.loop_depth;
+      ip = h.ip;
+      top = h.top;
+      MERIT_NEXT();
+    }
     *top++ = input_.items[in->a];
     MERIT_NEXT();
   op_LoadDef:
@@ -717,6 +724,14 @@ void Evaluator::run(const std::vector<int>& order) {
     top[-1] = *row;
     MERIT_NEXT();
   }
+  op_IndexList: {  // out of range (or not a whole number) goes to cold, which reports it
+    auto i = top[-1].number.to_int64();
+    const Value& list = top[-2];
+    if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size) goto cold_op;
+    --top;
+    top[-1] = list.items[*i];
+    MERIT_NEXT();
+  }
   op_MakeList:
   op_MakeRecord: {
     Value* items = arena_.values(in->a);
@@ -836,6 +851,39 @@ void Evaluator::run(const std::vector<int>& order) {
         for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], top[-1]);
         --top;
         top[-1] = Value::boolean(found);
+        MERIT_NEXT();
+      }
+      case dsl::Builtin::Min:
+      case dsl::Builtin::Max: {  // of two numbers; of a list in cold
+        if (in->b != 2) goto cold_op;
+        int c = dsl::compare(top[-1].number, top[-2].number);
+        if (static_cast<dsl::Builtin>(in->a) == dsl::Builtin::Min ? c < 0 : c > 0) top[-2] = top[-1];
+        --top;
+        MERIT_NEXT();
+      }
+      case dsl::Builtin::Clamp: {
+        const Value& low = top[-2];
+        const Value& high = top[-1];
+        if (dsl::compare(low.number, high.number) > 0) goto cold_op;  // cold reports it
+        Value& x = top[-3];
+        if (dsl::compare(x.number, low.number) < 0) x = low;
+        if (dsl::compare(x.number, high.number) > 0) x = high;
+        top -= 2;
+        MERIT_NEXT();
+      }
+      case dsl::Builtin::Floor:
+      case dsl::Builtin::Ceil: {
+        Decimal r;
+        auto mode = static_cast<dsl::Builtin>(in->a) == dsl::Builtin::Floor ? dsl::Rounding::Floor : dsl::Rounding::Ceiling;
+        if (!dsl::round(top[-1].number, 0, mode, r)) goto cold_op;  // overflow
+        top[-1].number = r;
+        MERIT_NEXT();
+      }
+      case dsl::Builtin::Take: {
+        auto n = top[-1].number.to_int64();
+        if (!n || *n < 0) goto cold_op;  // cold reports it
+        --top;
+        top[-1].size = static_cast<uint32_t>(std::min<int64_t>(*n, top[-1].size));
         MERIT_NEXT();
       }
       default: goto cold_op;

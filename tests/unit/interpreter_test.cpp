@@ -404,3 +404,32 @@ TEST_CASE("interpreter: and, or, not as control flow, in conditions and as value
                   "xs: [3, 1, 2]\n", "xs: \"list<number>\"\n");
   CHECK(loops.r.values["m.v"] == "[0, 2, 1]");
 }
+
+TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[interpreter]") {
+  // Inputs keep these out of compile-time folding; expected values from the built-ins' definitions
+  // (docs/dsl.md), errors with the codes the ordinary path gives.
+  std::string inputs = "x: number\nm: money\nxs: \"list<number>\"\nopt: {type: number, optional: true}\n";
+  std::string input = "x: 1\nm: 2.70\nxs: [4, 5, 6]\n";
+  auto v = [&](const std::string& e) { return value(e, input, inputs); };
+  CHECK(v("min(input.x, 2)") == "1");
+  CHECK(v("max(input.x, 2)") == "2");
+  CHECK(v("min(2, input.x)") == "1");
+  CHECK(v("clamp(input.x, 2, 5)") == "2");
+  CHECK(v("clamp(input.x * 10, 2, 5)") == "5");
+  CHECK(v("clamp(input.x, 0, 5)") == "1");
+  CHECK(v("clamp(input.x, 3, 2)").rfind("ERROR R705", 0) == 0);
+  CHECK(v("floor(input.m)") == "$2");
+  CHECK(v("ceil(input.m)") == "$3");
+  CHECK(v("ceil(input.m * -1)") == "-$2");
+  CHECK(v("take(input.xs, 2)") == "[4, 5]");
+  CHECK(v("take(input.xs, 0)") == "[]");
+  CHECK(v("take(input.xs, 7)") == "[4, 5, 6]");
+  CHECK(v("take(input.xs, input.x - 2)").rfind("ERROR R705", 0) == 0);
+  CHECK(v("input.xs[input.x]") == "5");
+  CHECK(v("input.xs[input.x + 2]") == "ERROR R705: index 3 is outside the list (size 3)");
+  CHECK(v("input.xs[input.x / 2]").rfind("ERROR R705", 0) == 0);
+  // A missing optional input: ?? takes it (also inside a loop), else it is reported.
+  CHECK(v("input.opt ?? 7") == "7");
+  CHECK(v("map(input.xs, x => (input.opt + x) ?? x)") == "[4, 5, 6]");
+  CHECK(v("input.opt + 1").rfind("ERROR R7", 0) == 0);
+}
