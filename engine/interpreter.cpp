@@ -435,8 +435,8 @@ bool Evaluator::fused_loop(const Instr& begin, Value* top) {
   const Instr* body = &begin + 1;
   const uint32_t field = body[0].a;
   const bool compare = begin.flags & kLoopCompareBody;
-  const Value* constant = compare ? &program_.constants()[body[2].a] : nullptr;
-  const bool negate = compare && body[3].op == OpCode::Ne;
+  const Value* constant = compare ? &program_.constants()[body[2].b] : nullptr;
+  const bool negate = compare && body[2].op == OpCode::Ne;
   const Value list = top[-1];
   // Element i's value of the body: the field, or whether it equals the constant. Null when the
   // element is not a record with that field (the instruction-by-instruction loop reports it).

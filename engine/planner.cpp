@@ -84,9 +84,8 @@ void fuse_superinstructions(std::vector<Instr>& code) {
     };
     if (body_ends_at(pc + 3)) {
       begin.flags |= kLoopFieldBody;
-    } else if (pc + 5 < code.size() && code[pc + 3].op == OpCode::Const &&
-               (code[pc + 4].op == OpCode::Eq || code[pc + 4].op == OpCode::Ne) && code[pc + 4].mode == 0 &&
-               body_ends_at(pc + 5)) {
+    } else if (pc + 4 < code.size() && (code[pc + 3].op == OpCode::Eq || code[pc + 3].op == OpCode::Ne) &&
+               code[pc + 3].mode == kConstOperand && body_ends_at(pc + 4)) {
       begin.flags |= kLoopCompareBody;
     }
   }
@@ -368,8 +367,14 @@ struct Emitter {
     expr(*e.kids[0]);
     const Expr& rhs = *e.kids[1];
     int const_index = -1, param = -1;
+    bool comparison = e.op >= Op::Eq && e.op <= Op::Ge;
     if (rhs.kind == ExprKind::Number || rhs.kind == ExprKind::Money) {
       const_index = static_cast<int>(constant(Value::num(rhs.number, rhs.kind == ExprKind::Money)));
+    } else if (comparison && (rhs.kind == ExprKind::String || rhs.kind == ExprKind::Symbol || rhs.kind == ExprKind::Bool)) {
+      // m.kind == "proportion": the literal is the comparison's constant operand.
+      const_index = static_cast<int>(constant(rhs.kind == ExprKind::Bool ? Value::boolean(rhs.flag)
+                                                                          : Value::str(strs.emplace_back(rhs.text),
+                                                                                       rhs.kind == ExprKind::Symbol)));
     } else if (rhs.kind == ExprKind::Path && rhs.checked.ref == RefKind::Parameter && rhs.checked.field_indices.empty() &&
                dsl::is_numeric(rhs.checked.type) && rhs.checked.index < 65535) {
       param = rhs.checked.index;

@@ -68,9 +68,17 @@ uint64_t hash_text(const char* p, size_t n) {
     h = (h ^ w) * kMul;
     h ^= h >> 29;
   }
-  if (n) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
+  if (n) {  // 1 to 7 bytes left: overlapping fixed-size loads (a variable-size copy is a call)
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else {
+      w = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
+          static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
+    }
     h = (h ^ w) * kMul;
     h ^= h >> 29;
   }
