@@ -1,6 +1,7 @@
 #include "dsl/decimal.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 
 namespace merit::dsl {
@@ -318,18 +319,43 @@ std::optional<int64_t> Decimal::to_int64() const {
   return static_cast<int64_t>(v);
 }
 
-std::string Decimal::to_string() const {
+void Decimal::append_to(std::string& out) const {
+  // Digits from the right into a stack buffer: 39 digits, a point, a sign and leading zeros fit.
+  char buf[64];
+  char* end = buf + sizeof buf;
+  char* p = end;
   u128 m = magnitude(coef_);
-  std::string digits;
+  int written = 0;
+  while (m > UINT64_MAX) {  // 128-bit division only while the value needs it
+    uint64_t r;
+    m = divmod64(m, 10u, r);
+    *--p = static_cast<char>('0' + r);
+    ++written;
+  }
+  auto m64 = static_cast<uint64_t>(m);
   do {
-    digits.push_back(static_cast<char>('0' + static_cast<int>(m % 10)));
-    m /= 10;
-  } while (m);
-  while (digits.size() <= static_cast<size_t>(scale_)) digits.push_back('0');
-  std::reverse(digits.begin(), digits.end());
-  if (scale_ > 0) digits.insert(digits.end() - scale_, '.');
-  if (coef_ < 0) digits.insert(digits.begin(), '-');
-  return digits;
+    *--p = static_cast<char>('0' + m64 % 10);
+    m64 /= 10;
+    ++written;
+  } while (m64);
+  while (written <= scale_) {
+    *--p = '0';
+    ++written;
+  }
+  if (scale_ > 0) {  // the point goes scale_ digits from the right
+    char* point = end - scale_;
+    std::memmove(p - 1, p, static_cast<size_t>(point - p));
+    --p;
+    point[-1] = '.';
+  }
+  if (coef_ < 0) *--p = '-';
+  out.append(p, static_cast<size_t>(end - p));
+}
+
+std::string Decimal::to_string() const {
+  std::string s;
+  append_to(s);
+  return s;
 }
 
 namespace {

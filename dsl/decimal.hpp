@@ -63,6 +63,8 @@ class Decimal {
 
   // Canonical text: keeps the scale ("15.00"), no exponent.
   std::string to_string() const;
+  // The same text appended to `out` (no allocation beyond out's own growth).
+  void append_to(std::string& out) const;
   // Trailing fractional zeros removed ("15").
   Decimal normalized() const;
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <iterator>
 #include <istream>
 #include <ostream>
 #include <thread>
@@ -28,24 +30,92 @@ const std::vector<std::string>& batch_columns() {
 
 namespace {
 
-// A value as a JSON/CSV cell: exact decimals as text, booleans, quoted strings.
-std::string cell(const Value& v, bool csv) {
+// A value as a JSON/CSV cell, appended to `out`: exact decimals as text, booleans, quoted strings.
+void append_cell(std::string& out, const Value& v, bool csv) {
   switch (v.kind) {
-    case ValueKind::Bool: return v.flag ? "true" : "false";
+    case ValueKind::Bool: out += v.flag ? "true" : "false"; return;
     case ValueKind::Number:
-    case ValueKind::Money: return v.number.normalized().to_string();
+    case ValueKind::Money: v.number.normalized().append_to(out); return;
     case ValueKind::String:
     case ValueKind::Symbol: {
-      std::string s(v.text());
-      if (!csv) return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      if (s.find_first_of(",\"\n") == std::string::npos) return s;
-      std::string q = "\"";
-      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return q + "\"";
+      std::string_view s = v.text();
+      if (!csv) {
+        out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      } else if (s.find_first_of(",\"\n") == std::string_view::npos) {
+        out += s;
+      } else {
+        out += '"';
+        for (char c : s) out += c == '"' ? std::string_view("\"\"") : std::string_view(&c, 1);
+        out += '"';
+      }
+      return;
     }
-    default: return csv ? "" : "null";
+    default: out += csv ? "" : "null"; return;
   }
 }
+
+// The next chunk of input lines, read in blocks: each line is a view into one buffer that keeps
+// kPadding readable bytes after its last line, so that the JSON parser reads lines in place
+// instead of copying each (a line is about 2 KB). Lines and their numbers are those getline gives.
+class LineChunks {
+ public:
+  static constexpr size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
+  explicit LineChunks(std::istream& in) : in_(in) {}
+
+  // Up to `max` non-blank lines; false when the input is exhausted and none are left.
+  bool next(size_t max, std::vector<std::string_view>& lines, std::vector<size_t>& numbers) {
+    data_.resize(size_);  // drop the padding of the previous chunk
+    data_.erase(0, start_);
+    size_ = data_.size();
+    start_ = 0;
+    std::vector<std::pair<size_t, size_t>> spans;  // offsets: views are made once data_ stops growing
+    numbers.clear();
+    size_t pos = 0;
+    while (spans.size() < max) {
+      const char* base = data_.data();
+      const void* nl = pos < size_ ? std::memchr(base + pos, '\n', size_ - pos) : nullptr;
+      size_t end;
+      if (nl) {
+        end = static_cast<size_t>(static_cast<const char*>(nl) - base);
+      } else if (!eof_) {
+        data_.resize(size_ + kBlock);
+        in_.read(data_.data() + size_, static_cast<std::streamsize>(kBlock));
+        size_ += static_cast<size_t>(in_.gcount());
+        data_.resize(size_);
+        if (!in_) eof_ = true;
+        continue;
+      } else if (pos < size_) {
+        end = size_;  // the last line, without a newline
+      } else {
+        break;
+      }
+      ++line_no_;
+      std::string_view line(base + pos, end - pos);
+      if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+        spans.emplace_back(pos, end - pos);
+        numbers.push_back(line_no_);
+      }
+      pos = end + (end < size_ ? 1 : 0);
+    }
+    start_ = pos;
+    data_.append(kPadding, '\0');
+    lines.clear();
+    for (auto [at, n] : spans) lines.emplace_back(data_.data() + at, n);
+    return !lines.empty();
+  }
+  // Bytes that may be read from `line` on: to the end of the buffer, padding included.
+  size_t readable(std::string_view line) const { return static_cast<size_t>(data_.data() + data_.size() - line.data()); }
+  size_t line_no() const { return line_no_; }
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::istream& in_;
+  std::string data_;
+  size_t size_ = 0;   // bytes of input in data_ (the padding follows)
+  size_t start_ = 0;  // first byte not yet handed out
+  size_t line_no_ = 0;
+  bool eof_ = false;
+};
 
 struct Worker {
   const CompiledPolicy& policy;
@@ -55,16 +125,17 @@ struct Worker {
   Evaluator evaluator;
 
   FastCaseReader fast;
+  std::string id{}, paid{};  // the line's case id and Part B amount (kept to reuse their memory)
 
   // The line's input record, case id and Part B amount: through the fast reader, or, when it
   // declines, the reference path (which reports what is wrong). False with the problems.
-  bool bind_line(const std::string& line, size_t line_no, const std::string& input_name, Value& input,
+  bool bind_line(std::string_view line, size_t readable, size_t line_no, const std::string& input_name, Value& input,
                  std::string& id, std::string& paid, std::string& error) {
     id = fmt::format("line{}", line_no);
     evaluator.arena().reset();
-    if (fast.read(line, evaluator.arena(), input, id, paid)) return true;
+    if (fast.read(line, readable, evaluator.arena(), input, id, paid)) return true;
     dsl::Diagnostics diags;
-    auto source = dsl::Source::from_text(fmt::format("{} line {}", input_name, line_no), line);
+    auto source = dsl::Source::from_text(fmt::format("{} line {}", input_name, line_no), std::string(line));
     auto doc = parse_document(source, diags, "json");
     if (doc && doc->kind != Document::Kind::Object)
       diags.add(dsl::Code::InputType, {source, {0, 1}}, "$: a line must be an object with profile and submission");
@@ -99,27 +170,37 @@ struct Worker {
   }
 
   // One input line -> its result line, or false and the problems in `error`.
-  bool score(const std::string& line, size_t line_no, const std::string& input_name, bool csv, std::string& result,
-             std::string& error) {
+  bool score(std::string_view line, size_t readable, size_t line_no, const std::string& input_name, bool csv,
+             std::string& result, std::string& error) {
     Value input;
-    std::string id, paid;
-    if (!bind_line(line, line_no, input_name, input, id, paid, error)) return false;
+    if (!bind_line(line, readable, line_no, input_name, input, id, paid, error)) return false;
     const Outcome& o = evaluator.evaluate_order(input, order, false);
+    result.clear();
+    append_cell(result, Value::str(id), csv);
+    result += csv ? "," : ",\"line\":";
+    if (!csv) result.insert(0, "{\"case\":");
+    fmt::format_to(std::back_inserter(result), "{}", line_no);
+    for (const auto& [name, d] : columns) {
+      result += ',';
+      if (!csv) {
+        result += '"';
+        result += name;
+        result += "\":";
+      }
+      if (o.state[static_cast<size_t>(d)] == Outcome::State::Ok)
+        append_cell(result, o.values[static_cast<size_t>(d)], csv);
+      else
+        result += csv ? "ERROR" : "null";
+    }
     if (csv) {
-      result = cell(Value::str(id), true) + "," + std::to_string(line_no);
-      for (const auto& [name, d] : columns)
-        result += "," + (o.state[static_cast<size_t>(d)] == Outcome::State::Ok ? cell(o.values[static_cast<size_t>(d)], true)
-                                                                              : std::string("ERROR"));
-      result += "," + paid;
+      result += ',';
+      result += paid;
     } else {
-      result = fmt::format("{{\"case\":{},\"line\":{}", cell(Value::str(id), false), line_no);
-      for (const auto& [name, d] : columns)
-        result += fmt::format(",\"{}\":{}", name,
-                              o.state[static_cast<size_t>(d)] == Outcome::State::Ok
-                                  ? cell(o.values[static_cast<size_t>(d)], false)
-                                  : std::string("null"));
-      if (!paid.empty()) result += fmt::format(",\"part_b_paid\":{}", paid);
-      result += "}";
+      if (!paid.empty()) {
+        result += ",\"part_b_paid\":";
+        result += paid;
+      }
+      result += '}';
     }
     if (!o.ok()) {
       // The result is written (failed rules are null/ERROR) and the rule errors are reported.
@@ -164,29 +245,20 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
     for (const auto& [name, d] : columns) out << "," << name;
     out << ",part_b_paid\n";
   }
-  std::vector<std::string> lines, results, problems;
+  LineChunks chunks(in);
+  std::vector<std::string_view> lines;
+  std::vector<std::string> results, problems;  // kept across chunks: their memory is reused
   std::vector<size_t> numbers;
   std::vector<char> ok;
-  size_t line_no = 0;
-  std::string line;
-  bool more = true;
-  while (more) {
-    lines.clear();
-    numbers.clear();
-    while (lines.size() < options.chunk && (more = static_cast<bool>(std::getline(in, line)))) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      lines.push_back(std::move(line));
-      numbers.push_back(line_no);
-    }
-    if (lines.empty()) break;
-    results.assign(lines.size(), {});
-    problems.assign(lines.size(), {});
+  while (chunks.next(options.chunk, lines, numbers)) {
+    results.resize(lines.size());
+    problems.resize(lines.size());
+    for (auto& p : problems) p.clear();
     ok.assign(lines.size(), 0);
     std::atomic<size_t> next{0};
     auto work = [&](Worker& w) {
       for (size_t i; (i = next.fetch_add(1)) < lines.size();)
-        ok[i] = w.score(lines[i], numbers[i], input_name, options.csv, results[i], problems[i]);
+        ok[i] = w.score(lines[i], chunks.readable(lines[i]), numbers[i], input_name, options.csv, results[i], problems[i]);
     };
     if (workers.size() == 1 || lines.size() < 64) {
       work(workers[0]);
@@ -206,7 +278,7 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
       }
       if (!problems[i].empty()) errors << problems[i];
     }
-    if (options.progress) options.progress(line_no);
+    if (options.progress) options.progress(chunks.line_no());
   }
   return summary;
 }

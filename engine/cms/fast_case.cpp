@@ -506,17 +506,22 @@ struct FastCaseReader::Impl {
     return has_entity && has_year && has_sets;
   }
 
-  bool read(const std::string& line, Arena& arena, Value& out, std::string& id, std::string& paid) {
+  bool read(std::string_view line, size_t readable, Arena& arena, Value& out, std::string& id, std::string& paid) {
     if (!enabled) return false;
-    buffer.assign(line);
-    buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+    const char* text = line.data();
+    if (readable < line.size() + simdjson::SIMDJSON_PADDING) {  // no room to read past the end: copy
+      buffer.assign(line);
+      buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+      text = buffer.data();
+      readable = buffer.size();
+    }
     od::document doc;
     od::object top;
-    if (parser.iterate(buffer.data(), line.size(), buffer.size()).get(doc) || doc.get_object().get(top)) return false;
+    if (parser.iterate(text, line.size(), readable).get(doc) || doc.get_object().get(top)) return false;
     std::string_view whole;
     bool rewound = false;
     if (top.raw_json().get(whole) || top.reset().get(rewound)) return false;
-    for (const char* p = whole.data() + whole.size(); p < buffer.data() + line.size(); ++p)
+    for (const char* p = whole.data() + whole.size(); p < text + line.size(); ++p)
       if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
     Arena::Mark mark = arena.mark();
     sets.clear();  // a declined line may have left entries behind
@@ -580,7 +585,12 @@ FastCaseReader::FastCaseReader(FastCaseReader&&) noexcept = default;
 bool FastCaseReader::enabled() const { return impl_->enabled; }
 
 bool FastCaseReader::read(const std::string& line, Arena& arena, Value& input, std::string& id, std::string& paid) {
-  return impl_->read(line, arena, input, id, paid);
+  return impl_->read(line, line.size(), arena, input, id, paid);
+}
+
+bool FastCaseReader::read(std::string_view line, size_t readable, Arena& arena, Value& input, std::string& id,
+                          std::string& paid) {
+  return impl_->read(line, readable, arena, input, id, paid);
 }
 
 }  // namespace merit::engine::cms

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/cms/submission.hpp"
 #include "engine/program.hpp"
@@ -30,6 +31,9 @@ class FastCaseReader {
   bool enabled() const;
   // `id` is left alone when the line has no string "case"; `paid` is the number's text or empty.
   bool read(const std::string& line, Arena& arena, Value& input, std::string& id, std::string& paid);
+  // The same for a line inside a larger buffer: `readable` bytes from line.data() may be read
+  // (the parser reads up to 64 past the end; with fewer the line is copied first).
+  bool read(std::string_view line, size_t readable, Arena& arena, Value& input, std::string& id, std::string& paid);
 
  private:
   struct Impl;

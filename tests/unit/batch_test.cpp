@@ -88,3 +88,38 @@ TEST_CASE("batch writes CSV with a header", "[batch]") {
   CHECK(text.find("\nc59,1,true,") != std::string::npos);
   CHECK(text.find("\nc0,2,false,") != std::string::npos);
 }
+
+TEST_CASE("batch reads lines across its 1 MB read blocks, CRLF endings and a last line without a newline", "[batch]") {
+  // About 5,000 lines of ~400 bytes (2 MB): lines straddle the reader's block boundaries. Each
+  // result must be that of its own line, as getline would have split the input.
+  auto cp = compile_2018();
+  std::string input;
+  const int n = 5000;
+  for (int i = 0; i < n; ++i) {
+    input += line(i);
+    input += i % 3 == 0 ? "\r\n" : "\n";  // JSON allows the \r as trailing whitespace
+    if (i == 2500) input += " \t\r\n";    // a blank line (spaces, tab, CR): counted, not scored
+  }
+  input.pop_back();  // the last line ends without a newline
+  std::istringstream in(input);
+  std::ostringstream out, errors;
+  engine::cms::BatchOptions o;
+  o.threads = 2;
+  o.chunk = 1000;
+  auto s = engine::cms::run_batch(in, "big.jsonl", cp, out, errors, o);
+  INFO(errors.str());
+  CHECK(s.lines == static_cast<size_t>(n));
+  CHECK(s.scored == static_cast<size_t>(n));
+  CHECK(errors.str().empty());
+  std::istringstream results(out.str());
+  std::string r;
+  int i = 0;
+  while (std::getline(results, r)) {
+    size_t line_no = static_cast<size_t>(i) + 1 + (i > 2500 ? 1 : 0);
+    INFO(r);
+    REQUIRE(r.rfind(fmt::format("{{\"case\":\"c{}\",\"line\":{},", i, line_no), 0) == 0);
+    CHECK(r.find(fmt::format("\"part_b_paid\":{}}}", 1000 + i)) != std::string::npos);
+    ++i;
+  }
+  CHECK(i == n);
+}
