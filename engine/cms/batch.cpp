@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <iterator>
 #include <istream>
@@ -54,65 +56,72 @@ void append_cell(std::string& out, const Value& v, bool csv) {
   }
 }
 
-// The next chunk of input lines, read in blocks: each line is a view into one buffer that keeps
-// kPadding readable bytes after its last line, so that the JSON parser reads lines in place
-// instead of copying each (a line is about 2 KB). Lines and their numbers are those getline gives.
+// A chunk of input lines and what scoring them gives. Its lines are views into its own buffer,
+// which keeps kPadding readable bytes after the last line, so that the JSON parser reads lines in
+// place instead of copying each (a line is about 2 KB).
+struct Chunk {
+  static constexpr size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
+  std::string data;
+  std::vector<std::string_view> lines;
+  std::vector<size_t> numbers;
+  std::vector<std::string> results, problems;  // kept from chunk to chunk: their memory is reused
+  std::vector<char> ok;
+  // Bytes that may be read from `line` on: to the end of the buffer, padding included.
+  size_t readable(std::string_view line) const { return static_cast<size_t>(data.data() + data.size() - line.data()); }
+};
+
+// Splits the input into chunks of lines, reading it in 1 MB blocks; a line cut by a block or by
+// the end of a chunk is carried to the next chunk. Lines and their numbers are those getline gives.
 class LineChunks {
  public:
-  static constexpr size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
   explicit LineChunks(std::istream& in) : in_(in) {}
 
-  // Up to `max` non-blank lines; false when the input is exhausted and none are left.
-  bool next(size_t max, std::vector<std::string_view>& lines, std::vector<size_t>& numbers) {
-    data_.resize(size_);  // drop the padding of the previous chunk
-    data_.erase(0, start_);
-    size_ = data_.size();
-    start_ = 0;
-    std::vector<std::pair<size_t, size_t>> spans;  // offsets: views are made once data_ stops growing
-    numbers.clear();
+  // Up to `max` non-blank lines into `c`; false when the input is exhausted and none are left.
+  bool next(size_t max, Chunk& c) {
+    std::string& data = c.data;
+    data.assign(carry_);
+    size_t size = data.size();
+    std::vector<std::pair<size_t, size_t>> spans;  // offsets: views are made once data stops growing
+    c.numbers.clear();
     size_t pos = 0;
     while (spans.size() < max) {
-      const char* base = data_.data();
-      const void* nl = pos < size_ ? std::memchr(base + pos, '\n', size_ - pos) : nullptr;
+      const void* nl = pos < size ? std::memchr(data.data() + pos, '\n', size - pos) : nullptr;
       size_t end;
       if (nl) {
-        end = static_cast<size_t>(static_cast<const char*>(nl) - base);
+        end = static_cast<size_t>(static_cast<const char*>(nl) - data.data());
       } else if (!eof_) {
-        data_.resize(size_ + kBlock);
-        in_.read(data_.data() + size_, static_cast<std::streamsize>(kBlock));
-        size_ += static_cast<size_t>(in_.gcount());
-        data_.resize(size_);
+        data.resize(size + kBlock);
+        in_.read(data.data() + size, static_cast<std::streamsize>(kBlock));
+        size += static_cast<size_t>(in_.gcount());
+        data.resize(size);
         if (!in_) eof_ = true;
         continue;
-      } else if (pos < size_) {
-        end = size_;  // the last line, without a newline
+      } else if (pos < size) {
+        end = size;  // the last line, without a newline
       } else {
         break;
       }
       ++line_no_;
-      std::string_view line(base + pos, end - pos);
+      std::string_view line(data.data() + pos, end - pos);
       if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
         spans.emplace_back(pos, end - pos);
-        numbers.push_back(line_no_);
+        c.numbers.push_back(line_no_);
       }
-      pos = end + (end < size_ ? 1 : 0);
+      pos = end + (end < size ? 1 : 0);
     }
-    start_ = pos;
-    data_.append(kPadding, '\0');
-    lines.clear();
-    for (auto [at, n] : spans) lines.emplace_back(data_.data() + at, n);
-    return !lines.empty();
+    carry_.assign(data, pos, std::string::npos);
+    data.resize(pos);
+    data.append(Chunk::kPadding, '\0');
+    c.lines.clear();
+    for (auto [at, n] : spans) c.lines.emplace_back(data.data() + at, n);
+    return !c.lines.empty();
   }
-  // Bytes that may be read from `line` on: to the end of the buffer, padding included.
-  size_t readable(std::string_view line) const { return static_cast<size_t>(data_.data() + data_.size() - line.data()); }
   size_t line_no() const { return line_no_; }
 
  private:
   static constexpr size_t kBlock = 1 << 20;
   std::istream& in_;
-  std::string data_;
-  size_t size_ = 0;   // bytes of input in data_ (the padding follows)
-  size_t start_ = 0;  // first byte not yet handed out
+  std::string carry_;  // the start of the next chunk's first line
   size_t line_no_ = 0;
   bool eof_ = false;
 };
@@ -245,41 +254,102 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
     for (const auto& [name, d] : columns) out << "," << name;
     out << ",part_b_paid\n";
   }
-  LineChunks chunks(in);
-  std::vector<std::string_view> lines;
-  std::vector<std::string> results, problems;  // kept across chunks: their memory is reused
-  std::vector<size_t> numbers;
-  std::vector<char> ok;
-  while (chunks.next(options.chunk, lines, numbers)) {
-    results.resize(lines.size());
-    problems.resize(lines.size());
-    for (auto& p : problems) p.clear();
-    ok.assign(lines.size(), 0);
-    std::atomic<size_t> next{0};
-    auto work = [&](Worker& w) {
-      for (size_t i; (i = next.fetch_add(1)) < lines.size();)
-        ok[i] = w.score(lines[i], chunks.readable(lines[i]), numbers[i], input_name, options.csv, results[i], problems[i]);
-    };
-    if (workers.size() == 1 || lines.size() < 64) {
-      work(workers[0]);
-    } else {
-      std::vector<std::thread> pool;
-      for (size_t t = 1; t < workers.size(); ++t) pool.emplace_back(work, std::ref(workers[t]));
-      work(workers[0]);
-      for (auto& th : pool) th.join();
+  // A pipeline: while the workers score chunk k, this thread writes chunk k - 1's results and reads
+  // chunk k + 1, then joins the scoring of chunk k. The input is read and the output written on
+  // the side, so neither leaves a core idle (a chunk's last lines are its only wait).
+  LineChunks reader(in);
+  Chunk chunks[2];
+  struct Shared {
+    std::mutex m;
+    std::condition_variable wake, finished;
+    Chunk* chunk = nullptr;
+    uint64_t generation = 0;
+    unsigned active = 0;  // workers inside a chunk: the next one may reset `next` only when none is
+    bool stop = false;
+    std::atomic<size_t> next{0}, done{0};
+  } shared;
+  auto score_lines = [&](Worker& w, Chunk& c) {
+    size_t n = c.lines.size(), scored = 0;
+    for (size_t i; (i = shared.next.fetch_add(1)) < n; ++scored)
+      c.ok[i] = w.score(c.lines[i], c.readable(c.lines[i]), c.numbers[i], input_name, options.csv, c.results[i], c.problems[i]);
+    if (scored && shared.done.fetch_add(scored) + scored == n) {
+      std::lock_guard<std::mutex> lock(shared.m);
+      shared.finished.notify_all();
     }
-    for (size_t i = 0; i < lines.size(); ++i) {
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < workers.size(); ++t)
+    pool.emplace_back([&, t] {
+      uint64_t seen = 0;
+      for (;;) {
+        Chunk* c;
+        {
+          std::unique_lock<std::mutex> lock(shared.m);
+          shared.wake.wait(lock, [&] { return shared.stop || shared.generation != seen; });
+          if (shared.stop) return;
+          seen = shared.generation;
+          c = shared.chunk;
+          ++shared.active;
+        }
+        score_lines(workers[t], *c);
+        std::lock_guard<std::mutex> lock(shared.m);
+        --shared.active;
+        shared.finished.notify_all();
+      }
+    });
+  auto start_scoring = [&](Chunk& c) {
+    c.results.resize(c.lines.size());
+    c.problems.resize(c.lines.size());
+    for (auto& p : c.problems) p.clear();
+    c.ok.assign(c.lines.size(), 0);
+    std::lock_guard<std::mutex> lock(shared.m);
+    shared.next = 0;
+    shared.done = 0;
+    shared.chunk = &c;
+    ++shared.generation;
+    shared.wake.notify_all();
+  };
+  auto wait_scored = [&](Chunk& c) {
+    std::unique_lock<std::mutex> lock(shared.m);
+    shared.finished.wait(lock, [&] { return shared.done.load() == c.lines.size() && shared.active == 0; });
+  };
+  auto write = [&](Chunk& c) {
+    for (size_t i = 0; i < c.lines.size(); ++i) {
       ++summary.lines;
-      if (ok[i]) {
-        out << results[i] << '\n';
+      if (c.ok[i]) {
+        out << c.results[i] << '\n';
         ++summary.scored;
       } else {
         ++summary.failed;
       }
-      if (!problems[i].empty()) errors << problems[i];
+      if (!c.problems[i].empty()) errors << c.problems[i];
     }
-    if (options.progress) options.progress(chunks.line_no());
+  };
+
+  size_t k = 0;
+  bool more = reader.next(options.chunk, chunks[0]);
+  size_t read_through = reader.line_no();
+  if (more) start_scoring(chunks[0]);
+  while (more) {
+    Chunk& current = chunks[k % 2];
+    Chunk& following = chunks[(k + 1) % 2];
+    bool has_following = reader.next(options.chunk, following);  // while the workers score `current`
+    size_t following_through = reader.line_no();
+    score_lines(workers[0], current);
+    wait_scored(current);
+    if (has_following) start_scoring(following);  // the workers go on while this thread writes
+    write(current);
+    if (options.progress) options.progress(read_through);
+    read_through = following_through;
+    more = has_following;
+    ++k;
   }
+  {
+    std::lock_guard<std::mutex> lock(shared.m);
+    shared.stop = true;
+    shared.wake.notify_all();
+  }
+  for (auto& th : pool) th.join();
   return summary;
 }
 
