@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include <simdjson.h>
@@ -76,6 +77,21 @@ struct FastCaseReader::Impl {
   std::vector<char> filled;
   std::vector<char> optional;  // per input field: declared optional (absent or null is then 'missing')
   std::vector<std::string> ids;
+  // Per table, what check_measure needs of each measure id's row (MeasureIndex's rows, the first
+  // of an id): one probe per measure instead of the index, then the years and the metric type
+  // looked up by name in the row.
+  struct MeasureFacts {
+    bool in_year;
+    std::string_view metric;
+  };
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using FactsById = std::unordered_map<std::string, MeasureFacts, TextHash, std::equal_to<>>;
+  std::unordered_map<std::string, FactsById> facts;  // by table name
+  const SubmissionCategory* last_category = nullptr;
+  const FactsById* last_facts = nullptr;
 
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
     input = program.input_type();
@@ -115,8 +131,16 @@ struct FastCaseReader::Impl {
       return;
     if (auto y = Decimal::parse(policy.year)) year = y->to_int64();
     // Every category must be checked through the index (or have no table at all).
-    for (const auto& c : policy.submission.categories)
-      if (!c.table.empty() && !index.indexed(c.table)) return;
+    for (const auto& c : policy.submission.categories) {
+      if (c.table.empty()) continue;
+      if (!index.indexed(c.table)) return;
+      const Datum* table = find_table(policy, c.table);
+      if (!table || table->names.size() != 1 || facts.count(c.table)) continue;
+      FactsById& by_id = facts[c.table];
+      for (const Datum& row : table->items)
+        by_id.emplace(std::string(field_text(row, table->names[0])),
+                      MeasureFacts{!year || measure_years(row).covers(*year), field_text(row, "metric_type")});
+    }
     optional.assign(input->fields.size(), 0);
     for (const auto& d : program.inputs())
       if (int i = dsl::field_index(input, d.name); i >= 0) optional[i] = d.optional;
@@ -375,10 +399,15 @@ struct FastCaseReader::Impl {
   bool check_measure(const SubmissionCategory& category, const std::string& id, std::string_view& metric) {
     metric = {};
     if (category.table.empty()) return true;
-    const Datum* row = index.find(category.table, id);
-    if (!row) return false;
-    if (year && !measure_years(*row).covers(*year)) return false;
-    metric = field_text(*row, "metric_type");
+    if (&category != last_category) {
+      auto t = facts.find(category.table);
+      if (t == facts.end()) return false;
+      last_category = &category;
+      last_facts = &t->second;
+    }
+    auto it = last_facts->find(std::string_view(id));
+    if (it == last_facts->end() || !it->second.in_year) return false;
+    metric = it->second.metric;
     return true;
   }
 
