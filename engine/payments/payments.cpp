@@ -624,13 +624,64 @@ inline Key key_of(const char* k, size_t n) {
   }
 }
 
+// What a line has given so far.
+struct LineState {
+  bool has_id = false, has_score = false, has_paid = false, ineligible = false;
+};
+
+// The value at p (not at the end) of a field of kind `key`: the id's text, the score's and the
+// paid amount's exact numbers, whether the clinician is eligible; other values are only checked.
+// The position after it, or null (decline) for a value -- or a second id, score or amount -- that
+// the reference reader would have to judge.
+const char* scan_value(const char* p, const char* end, Key key, ScanFields& f, LineState& s) {
+  char ch = *p;
+  if (ch == '"') {
+    const char* s_end = scan_string(p + 1, end);
+    if (!s_end) return nullptr;
+    if (key == Key::Id) {
+      if (s.has_id || s_end == p + 1) return nullptr;
+      s.has_id = true;
+      f.id = std::string_view(p + 1, static_cast<size_t>(s_end - p - 1));
+    } else if (key == Key::Score || key == Key::Paid) {
+      return nullptr;
+    }
+    return s_end + 1;
+  }
+  if (ch == '-' || is_digit(ch)) {
+    if (key == Key::Id) return nullptr;
+    if (key == Key::Score || key == Key::Paid) {
+      bool& has = key == Key::Score ? s.has_score : s.has_paid;
+      if (has) return nullptr;
+      has = true;
+      return scan_number(p, end, key == Key::Score ? &f.score : &f.paid);
+    }
+    return scan_number(p, end, nullptr);
+  }
+  if (ch == 't' || ch == 'f' || ch == 'n') {
+    if (key == Key::Id || key == Key::Score || key == Key::Paid) return nullptr;
+    p = scan_literal(p, end, ch == 't' ? "true" : ch == 'f' ? "false" : "null");
+    if (p && key == Key::Eligible && ch != 'n') s.ineligible = ch == 'f';
+    return p;
+  }
+  return nullptr;  // a nested object or array, or not JSON
+}
+
+// The verdict on a line read to its end.
+Scan finish_line(const LineState& s, const ScanFields& f) {
+  if (s.ineligible) return Scan::Skip;  // not eligible for MIPS: no adjustment, not in the balance
+  if (!s.has_id || !s.has_score || !s.has_paid) return Scan::Decline;
+  // The checks of add_clinician: a score in 0..100, a paid amount not negative.
+  if (f.score.is_negative() || dsl::compare(f.score, num(100)) > 0 || f.paid.is_negative()) return Scan::Decline;
+  return Scan::Clinician;
+}
+
 Scan scan_line(std::string_view line, ScanFields& f) {
   const char* p = line.data();
   const char* end = p + line.size();
   p = skip_ws(p, end);
   if (p == end || *p != '{') return Scan::Decline;
   p = skip_ws(p + 1, end);
-  bool has_id = false, has_score = false, has_paid = false, ineligible = false;
+  LineState state;
   for (;;) {
     if (p == end || *p != '"') return Scan::Decline;  // also "{}": no fields
     const char* key_end = scan_string(p + 1, end);
@@ -640,37 +691,8 @@ Scan scan_line(std::string_view line, ScanFields& f) {
     if (p == end || *p != ':') return Scan::Decline;
     p = skip_ws(p + 1, end);
     if (p == end) return Scan::Decline;
-    char ch = *p;
-    if (ch == '"') {
-      const char* s_end = scan_string(p + 1, end);
-      if (!s_end) return Scan::Decline;
-      if (key == Key::Id) {
-        if (has_id || s_end == p + 1) return Scan::Decline;
-        has_id = true;
-        f.id = std::string_view(p + 1, static_cast<size_t>(s_end - p - 1));
-      } else if (key == Key::Score || key == Key::Paid) {
-        return Scan::Decline;
-      }
-      p = s_end + 1;
-    } else if (ch == '-' || is_digit(ch)) {
-      if (key == Key::Id) return Scan::Decline;
-      if (key == Key::Score || key == Key::Paid) {
-        bool& has = key == Key::Score ? has_score : has_paid;
-        if (has) return Scan::Decline;
-        has = true;
-        p = scan_number(p, end, key == Key::Score ? &f.score : &f.paid);
-      } else {
-        p = scan_number(p, end, nullptr);
-      }
-      if (!p) return Scan::Decline;
-    } else if (ch == 't' || ch == 'f' || ch == 'n') {
-      if (key == Key::Id || key == Key::Score || key == Key::Paid) return Scan::Decline;
-      p = scan_literal(p, end, ch == 't' ? "true" : ch == 'f' ? "false" : "null");
-      if (!p) return Scan::Decline;
-      if (key == Key::Eligible && ch != 'n') ineligible = ch == 'f';
-    } else {
-      return Scan::Decline;  // a nested object or array, or not JSON
-    }
+    p = scan_value(p, end, key, f, state);
+    if (!p) return Scan::Decline;
     p = skip_ws(p, end);
     if (p == end) return Scan::Decline;
     if (*p == '}') break;
@@ -678,11 +700,7 @@ Scan scan_line(std::string_view line, ScanFields& f) {
     p = skip_ws(p + 1, end);
   }
   if (skip_ws(p + 1, end) != end) return Scan::Decline;  // something after the object
-  if (ineligible) return Scan::Skip;  // not eligible for MIPS: no adjustment, not in the balance
-  if (!has_id || !has_score || !has_paid) return Scan::Decline;
-  // The checks of add_clinician: a score in 0..100, a paid amount not negative.
-  if (f.score.is_negative() || dsl::compare(f.score, num(100)) > 0 || f.paid.is_negative()) return Scan::Decline;
-  return Scan::Clinician;
+  return finish_line(state, f);
 }
 
 // The keys of the last line read, each as `"key":` with its kind. merit batch writes every line
@@ -718,7 +736,7 @@ Scan scan_layout(std::string_view line, const char* limit, const Layout& layout,
   const char* end = p + line.size();
   if (p == end || *p != '{') return Scan::Decline;
   ++p;
-  bool has_id = false, has_score = false, has_paid = false, ineligible = false;
+  LineState state;
   const char* tokens = layout.tokens.data();
   size_t fields = layout.kinds.size();
   uint32_t begin = 0;
@@ -728,44 +746,13 @@ Scan scan_layout(std::string_view line, const char* limit, const Layout& layout,
     begin = layout.ends[j];
     p += n;
     if (p >= end) return Scan::Decline;
-    Key key = layout.kinds[j];
-    char ch = *p;
-    if (ch == '"') {
-      const char* s_end = scan_string(p + 1, end);
-      if (!s_end) return Scan::Decline;
-      if (key == Key::Id) {
-        if (s_end == p + 1) return Scan::Decline;
-        has_id = true;
-        f.id = std::string_view(p + 1, static_cast<size_t>(s_end - p - 1));
-      } else if (key == Key::Score || key == Key::Paid) {
-        return Scan::Decline;
-      }
-      p = s_end + 1;
-    } else if (ch == '-' || is_digit(ch)) {
-      if (key == Key::Id) return Scan::Decline;
-      if (key == Key::Score || key == Key::Paid) {
-        (key == Key::Score ? has_score : has_paid) = true;
-        p = scan_number(p, end, key == Key::Score ? &f.score : &f.paid);
-      } else {
-        p = scan_number(p, end, nullptr);
-      }
-      if (!p) return Scan::Decline;
-    } else if (ch == 't' || ch == 'f' || ch == 'n') {
-      if (key == Key::Id || key == Key::Score || key == Key::Paid) return Scan::Decline;
-      p = scan_literal(p, end, ch == 't' ? "true" : ch == 'f' ? "false" : "null");
-      if (!p) return Scan::Decline;
-      if (key == Key::Eligible && ch != 'n') ineligible = ch == 'f';
-    } else {
-      return Scan::Decline;
-    }
+    p = scan_value(p, end, layout.kinds[j], f, state);
+    if (!p) return Scan::Decline;
     if (p == end || *p != (j + 1 < fields ? ',' : '}')) return Scan::Decline;
     ++p;
   }
   if (p != end) return Scan::Decline;
-  if (ineligible) return Scan::Skip;
-  if (!has_id || !has_score || !has_paid) return Scan::Decline;
-  if (f.score.is_negative() || dsl::compare(f.score, num(100)) > 0 || f.paid.is_negative()) return Scan::Decline;
-  return Scan::Clinician;
+  return finish_line(state, f);
 }
 
 // The layout of a line scan_line has taken, when it is compact and names no wanted field twice.
