@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, then builds and runs the whole ctest suite twice,
-# once optimised and once under AddressSanitizer + UndefinedBehaviorSanitizer; replays the fuzz
+# once optimised and once under AddressSanitizer + UndefinedBehaviorSanitizer; runs the threaded
+# code's tests under ThreadSanitizer; replays the fuzz
 # corpora (part of ctest); fuzzes each target deterministically when clang's libFuzzer is
 # available; and
 # prints the benchmark figures (tests/bench, not a pass/fail test).
-# Environment: MERIT_FUZZ_RUNS (default 10,000 inputs per target, 0 to skip), MERIT_SKIP_ASAN=1.
+# Environment: MERIT_FUZZ_RUNS (default 10,000 inputs per target, 0 to skip), MERIT_SKIP_ASAN=1,
+# MERIT_SKIP_TSAN=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --with-fuzz
@@ -22,6 +24,16 @@ if [[ "${MERIT_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j "$jobs") | tee build-asan/ctest.log
+fi
+
+# The code that runs on several threads (batch's pipeline, payments' parallel read and write,
+# impact's attribution, one program shared by evaluators), under ThreadSanitizer.
+if [[ "${MERIT_SKIP_TSAN:-0}" != 1 ]]; then
+  echo "== threaded code under ThreadSanitizer"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMERIT_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+  cmake --build build-tsan -j "$jobs" --target merit_tests
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/merit_tests "[batch],[payments],[impact],*many threads*"
 fi
 
 # A fixed seed and a fixed number of runs make this step deterministic: it fails only on
