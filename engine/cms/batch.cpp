@@ -42,7 +42,16 @@ void append_cell(std::string& out, const Value& v, bool csv) {
     case ValueKind::Symbol: {
       std::string_view s = v.text();
       if (!csv) {
-        out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        // Printable ASCII without quotes or backslashes (every generated id) needs no escaping;
+        // anything else is escaped by nlohmann (invalid UTF-8 replaced).
+        bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+        if (plain) {
+          out += '"';
+          out += s;
+          out += '"';
+        } else {
+          out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
       } else if (s.find_first_of(",\"\n") == std::string_view::npos) {
         out += s;
       } else {

@@ -123,3 +123,19 @@ TEST_CASE("batch reads lines across its 1 MB read blocks, CRLF endings and a las
   }
   CHECK(i == n);
 }
+
+TEST_CASE("batch writes a case id as a JSON string, escaped only when it must be", "[batch]") {
+  // The id is JSON text in, JSON text out: quote, backslash and tab escaped, é kept (UTF-8).
+  auto cp = compile_2018();
+  std::string escaped = line(0);
+  escaped.replace(escaped.find("\"c0\""), 4, R"("a\"b\u00e9\\c\td")");
+  std::istringstream in(line(1) + "\n" + escaped + "\n");
+  std::ostringstream out, errors;
+  engine::cms::BatchOptions o;
+  o.threads = 1;
+  auto s = engine::cms::run_batch(in, "ids.jsonl", cp, out, errors, o);
+  INFO(errors.str());
+  CHECK(s.scored == 2);
+  CHECK(out.str().rfind("{\"case\":\"c1\",\"line\":1,", 0) == 0);
+  CHECK(out.str().find("\n{\"case\":\"a\\\"b\xc3\xa9\\\\c\\td\",\"line\":2,") != std::string::npos);
+}
