@@ -495,9 +495,9 @@ std::string describe(const Document& d) {
 }
 
 std::optional<dsl::Decimal> json_number(std::string_view text) {
+  auto e = text.find_first_of("eE");
+  if (e == std::string_view::npos) return dsl::Decimal::parse(text);  // the usual case: no copy
   std::string t(text);
-  auto e = t.find_first_of("eE");
-  if (e == std::string::npos) return dsl::Decimal::parse(t);
   std::string mant = t.substr(0, e);
   auto ex = dsl::Decimal::parse(t.substr(e + 1));
   if (!ex || !ex->to_int64() || *ex->to_int64() > 38 || *ex->to_int64() < -38) return std::nullopt;
