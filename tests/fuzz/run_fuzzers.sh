@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (own build directory) and runs each one in turn.
 #   tests/fuzz/run_fuzzers.sh [seconds-per-target] [target...]
-#     seconds: default 60.  targets: parse load eval submission batch_line (default: all five).
+#     seconds: default 60.  targets: parse load eval submission batch_line payments_lines (default: all six).
 # Environment: BUILD_DIR (default <repo>/build-fuzz), JOBS (ninja -j, default 1),
 #              MAX_LEN (default 4096), TIMEOUT (per input, seconds, default 10),
 #              RSS_LIMIT_MB (default 2048), FUZZ_ARGS (extra libFuzzer flags).
@@ -14,7 +14,7 @@ repo="$(cd "$here/../.." && pwd)"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(parse load eval submission batch_line)
+[ ${#targets[@]} -eq 0 ] && targets=(parse load eval submission batch_line payments_lines)
 build="${BUILD_DIR:-$repo/build-fuzz}"
 jobs="${JOBS:-1}"
 max_len="${MAX_LEN:-4096}"
