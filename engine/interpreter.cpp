@@ -411,7 +411,7 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
               bool desc = kind == LoopKind::SortDesc;
               const Value* keys = L.keys;
               std::sort(idx, idx + L.size, [&](uint32_t a, uint32_t b) {
-                int c = compare_values(keys[a], keys[b]);
+                int c = compare_inline(keys[a], keys[b]);
                 if (c != 0) return desc ? c > 0 : c < 0;
                 return a < b;
               });

@@ -86,7 +86,11 @@ struct FastCaseReader::Impl {
   };
   struct TextHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const {  // ids are short: FNV-1a, inline
+      uint64_t h = 0xcbf29ce484222325ULL;
+      for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
+      return h;
+    }
   };
   using FactsById = std::unordered_map<std::string, MeasureFacts, TextHash, std::equal_to<>>;
   std::unordered_map<std::string, FactsById> facts;  // by table name
