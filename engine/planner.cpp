@@ -85,7 +85,8 @@ void fuse_superinstructions(std::vector<Instr>& code) {
     if (body_ends_at(pc + 3)) {
       begin.flags |= kLoopFieldBody;
     } else if (pc + 4 < code.size() && (code[pc + 3].op == OpCode::Eq || code[pc + 3].op == OpCode::Ne) &&
-               code[pc + 3].mode == kConstOperand && body_ends_at(pc + 4)) {
+               code[pc + 3].mode == kConstOperand && code[pc + 3].a == 0 && body_ends_at(pc + 4)) {
+      // A literal only: a parameter there is one a trace must record, which the step skips.
       begin.flags |= kLoopCompareBody;
     }
   }

@@ -71,7 +71,7 @@ inline constexpr uint8_t kComparisonMask[6] = {0b010, 0b101, 0b001, 0b011, 0b100
 // then runs the whole loop in one step (no dispatch per element) when every element is usual.
 inline constexpr uint16_t kLoopMoney = 1;        // the loop's number result is money
 inline constexpr uint16_t kLoopFieldBody = 2;    // body: LocalField (element) f; Field; LoopNext
-inline constexpr uint16_t kLoopCompareBody = 4;  // body: LocalField f; Field; Eq|Ne constant; LoopNext
+inline constexpr uint16_t kLoopCompareBody = 4;  // body: LocalField f; Field; Eq|Ne literal; LoopNext
 
 enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
 

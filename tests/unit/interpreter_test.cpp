@@ -366,6 +366,13 @@ TEST_CASE("interpreter: loops whose body reads or compares one field run in one 
   CHECK(plan.find("(fused: field body)") != std::string::npos);
   CHECK(plan.find("(fused: compare body)") != std::string::npos);
   CHECK(plan.find("kind 0 slot 0 exit -> 6\n") != std::string::npos);  // map(x * 2) is not fused
+  // A comparison with a parameter is not fused: a trace must record the parameter it reads.
+  auto p = test::compile_mini({"module m\ndef v = filter(input.rs, r => r.n == param.k)\n",
+                               "k: {value: 4, cite: \"test\"}\n", inputs, ""});
+  REQUIRE(p->policy.program);
+  CHECK(p->policy.program->disassemble().find("(fused") == std::string::npos);
+  CHECK(value("map(filter(input.rs, r => r.n == param.k), r => r.s)", input, inputs, "k: {value: 4, cite: \"test\"}\n") ==
+        "[\"overall\"]");
 }
 
 TEST_CASE("interpreter: and, or, not as control flow, in conditions and as values", "[interpreter]") {
