@@ -53,10 +53,6 @@ bool identical(const Value& a, const Value& b) {
   return false;
 }
 
-namespace {
-
-// Consistent with compare_values: equal values hash alike (numbers by their normalised form,
-// so 1.0 and 1 meet). False for kinds the index does not cover.
 // Keys are short (measure ids, submission methods): eight bytes at a time, one multiply each,
 // inline -- a look-up per measure per case made the library's byte hash a hot spot.
 uint64_t hash_text(const char* p, size_t n) {
@@ -85,6 +81,10 @@ uint64_t hash_text(const char* p, size_t n) {
   return h;
 }
 
+namespace {
+
+// Consistent with compare_values: equal values hash alike (numbers by their normalised form,
+// so 1.0 and 1 meet). False for kinds the index does not cover.
 bool hash_into(const Value& v, uint64_t& h) {
   uint64_t x;
   switch (v.kind) {

@@ -121,6 +121,14 @@ inline int compare_inline(const Value& a, const Value& b) {
   return compare_values(a, b);
 }
 
+// A hash of n bytes of text, for table keys and id maps: short keys (measure ids, submission
+// methods) take one multiply per eight bytes, inline (value.cpp).
+uint64_t hash_text(const char* p, size_t n);
+struct TextHash {  // for unordered maps looked up by string_view
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return hash_text(s.data(), s.size()); }
+};
+
 // Whether n bytes at a and b are equal. Policy strings are short (ids, methods, kinds), so up to
 // 16 bytes this is two overlapping loads per side instead of a call to memcmp.
 inline bool same_bytes(const char* a, const char* b, uint32_t n) {

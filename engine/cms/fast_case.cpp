@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include <simdjson.h>
@@ -77,25 +76,8 @@ struct FastCaseReader::Impl {
   std::vector<char> filled;
   std::vector<char> optional;  // per input field: declared optional (absent or null is then 'missing')
   std::vector<std::string> ids;
-  // Per table, what check_measure needs of each measure id's row (MeasureIndex's rows, the first
-  // of an id): one probe per measure instead of the index, then the years and the metric type
-  // looked up by name in the row.
-  struct MeasureFacts {
-    bool in_year;
-    std::string_view metric;
-  };
-  struct TextHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const {  // ids are short: FNV-1a, inline
-      uint64_t h = 0xcbf29ce484222325ULL;
-      for (char c : s) h = (h ^ static_cast<uint8_t>(c)) * 0x100000001b3ULL;
-      return h;
-    }
-  };
-  using FactsById = std::unordered_map<std::string, MeasureFacts, TextHash, std::equal_to<>>;
-  std::unordered_map<std::string, FactsById> facts;  // by table name
-  const SubmissionCategory* last_category = nullptr;
-  const FactsById* last_facts = nullptr;
+  const SubmissionCategory* last_category = nullptr;  // and its table's ids, looked up once per run of it
+  const MeasureIndex::Table* last_table = nullptr;
 
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
     input = program.input_type();
@@ -135,16 +117,8 @@ struct FastCaseReader::Impl {
       return;
     if (auto y = Decimal::parse(policy.year)) year = y->to_int64();
     // Every category must be checked through the index (or have no table at all).
-    for (const auto& c : policy.submission.categories) {
-      if (c.table.empty()) continue;
-      if (!index.indexed(c.table)) return;
-      const Datum* table = find_table(policy, c.table);
-      if (!table || table->names.size() != 1 || facts.count(c.table)) continue;
-      FactsById& by_id = facts[c.table];
-      for (const Datum& row : table->items)
-        by_id.emplace(std::string(field_text(row, table->names[0])),
-                      MeasureFacts{!year || measure_years(row).covers(*year), field_text(row, "metric_type")});
-    }
+    for (const auto& c : policy.submission.categories)
+      if (!c.table.empty() && !index.indexed(c.table)) return;
     optional.assign(input->fields.size(), 0);
     for (const auto& d : program.inputs())
       if (int i = dsl::field_index(input, d.name); i >= 0) optional[i] = d.optional;
@@ -404,14 +378,13 @@ struct FastCaseReader::Impl {
     metric = {};
     if (category.table.empty()) return true;
     if (&category != last_category) {
-      auto t = facts.find(category.table);
-      if (t == facts.end()) return false;
+      last_table = index.table(category.table);
+      if (!last_table) return false;
       last_category = &category;
-      last_facts = &t->second;
     }
-    auto it = last_facts->find(std::string_view(id));
-    if (it == last_facts->end() || !it->second.in_year) return false;
-    metric = it->second.metric;
+    const MeasureIndex::Entry* e = last_table->find(id);
+    if (!e || (year && !e->years.covers(*year))) return false;
+    metric = e->metric;
     return true;
   }
 

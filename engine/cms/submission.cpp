@@ -526,19 +526,13 @@ void set_field(Document& out, const std::string& key, Document value) {
 
 MeasureIndex::MeasureIndex(const Policy& policy) {
   for (const auto& category : policy.submission.categories) {
-    if (category.table.empty() || rows_.count(category.table)) continue;
+    if (category.table.empty() || tables_.count(category.table)) continue;
     const Datum* table = find_table(policy, category.table);
     if (!table || table->names.size() != 1) continue;
-    auto& ids = rows_[category.table];
-    for (const Datum& row : table->items) ids.emplace(std::string(field_text(row, table->names[0])), &row);
+    auto& ids = tables_[category.table].ids_;
+    for (const Datum& row : table->items)
+      ids.emplace(std::string(field_text(row, table->names[0])), Entry{&row, measure_years(row), field_text(row, "metric_type")});
   }
-}
-
-const Datum* MeasureIndex::find(const std::string& table, const std::string& id) const {
-  auto t = rows_.find(table);
-  if (t == rows_.end()) return nullptr;
-  auto r = t->second.find(id);
-  return r == t->second.end() ? nullptr : r->second;
 }
 
 bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,

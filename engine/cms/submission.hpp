@@ -15,7 +15,9 @@
 
 #include "dsl/diagnostic.hpp"
 #include "engine/input.hpp"
+#include "engine/cms/tables.hpp"
 #include "engine/policy.hpp"
+#include "engine/value.hpp"
 
 namespace merit::engine::cms {
 
@@ -25,14 +27,41 @@ namespace merit::engine::cms {
 // tables: the Policy must outlive the index and not be modified.
 class MeasureIndex {
  public:
+  // What readers check of a measure id's row: the row, the years it is in use, its metric type.
+  struct Entry {
+    const Datum* row;
+    MeasureYears years;
+    std::string_view metric;  // the row's metric_type ("" without one)
+  };
+  // One table's ids (the first row of an id when it repeats).
+  class Table {
+   public:
+    const Entry* find(std::string_view id) const {
+      auto r = ids_.find(id);
+      return r == ids_.end() ? nullptr : &r->second;
+    }
+
+   private:
+    friend class MeasureIndex;
+    std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> ids_;
+  };
+
   explicit MeasureIndex(const Policy& policy);
-  // The row of `table` whose key is `id`; null if there is none. `indexed(table)` is false for a
-  // table the index does not cover (then the reader scans it).
-  const Datum* find(const std::string& table, const std::string& id) const;
-  bool indexed(const std::string& table) const { return rows_.count(table) > 0; }
+  // The ids of `table`, or null for a table the index does not cover (then the reader scans it).
+  const Table* table(const std::string& name) const {
+    auto t = tables_.find(name);
+    return t == tables_.end() ? nullptr : &t->second;
+  }
+  // The row of `table` whose key is `id`; null if there is none.
+  const Datum* find(const std::string& table, std::string_view id) const {
+    const Table* t = this->table(table);
+    const Entry* e = t ? t->find(id) : nullptr;
+    return e ? e->row : nullptr;
+  }
+  bool indexed(const std::string& table) const { return tables_.count(table) > 0; }
 
  private:
-  std::unordered_map<std::string, std::unordered_map<std::string, const Datum*>> rows_;
+  std::unordered_map<std::string, Table> tables_;
 };
 
 bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,
