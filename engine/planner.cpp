@@ -392,51 +392,38 @@ struct Emitter {
   }
   static bool is_logical(const Expr& e, Op op) { return e.kind == ExprKind::Binary && e.op == op; }
 
-  // Code that jumps when `cond` is false (branch_unless) or true (branch_if), and falls through
-  // otherwise, leaving nothing on the stack. `and`, `or` and `not` become control flow instead
-  // of booleans pushed and tested again; a comparison becomes one JumpUnless.
-  Jumps branch_unless(const Expr& cond) {
-    if (is_logical(cond, Op::And)) {
-      Jumps out = branch_unless(*cond.kids[0]);
-      Jumps right = branch_unless(*cond.kids[1]);
-      out.insert(out.end(), right.begin(), right.end());
+  // Code that jumps when `cond` is `when` (false for branch_unless, true for branch_if) and falls
+  // through otherwise, leaving nothing on the stack. `and`, `or` and `not` become control flow
+  // instead of booleans pushed and tested again; a comparison becomes one JumpUnless.
+  Jumps branch(const Expr& cond, bool when) {
+    // `a and b` jumps when false if either is false; `a or b` likewise when true (the same with
+    // the roles swapped). Otherwise the left one decides only to fall through to the right one.
+    if (is_logical(cond, Op::And) || is_logical(cond, Op::Or)) {
+      bool either = is_logical(cond, Op::Or) == when;
+      if (either) {
+        Jumps out = branch(*cond.kids[0], when);
+        Jumps right = branch(*cond.kids[1], when);
+        out.insert(out.end(), right.begin(), right.end());
+        return out;
+      }
+      Jumps past = branch(*cond.kids[0], !when);
+      Jumps out = branch(*cond.kids[1], when);
+      patch_all(past, here());
       return out;
     }
-    if (is_logical(cond, Op::Or)) {
-      Jumps taken = branch_if(*cond.kids[0]);
-      Jumps out = branch_unless(*cond.kids[1]);
-      patch_all(taken, here());
-      return out;
-    }
-    if (cond.kind == ExprKind::Unary && cond.op == Op::Not) return branch_if(*cond.kids[0]);
-    if (cond.kind == ExprKind::Binary && cond.op >= Op::Eq && cond.op <= Op::Ge)
-      return {compare_and_jump(cond, static_cast<Comparison>(static_cast<int>(cond.op) - static_cast<int>(Op::Eq)))};
-    expr(cond);
-    return {emit(OpCode::JumpIfFalse, 0, 0, cond.span, -1)};
-  }
-  Jumps branch_if(const Expr& cond) {
-    if (is_logical(cond, Op::Or)) {
-      Jumps out = branch_if(*cond.kids[0]);
-      Jumps right = branch_if(*cond.kids[1]);
-      out.insert(out.end(), right.begin(), right.end());
-      return out;
-    }
-    if (is_logical(cond, Op::And)) {
-      Jumps not_taken = branch_unless(*cond.kids[0]);
-      Jumps out = branch_if(*cond.kids[1]);
-      patch_all(not_taken, here());
-      return out;
-    }
-    if (cond.kind == ExprKind::Unary && cond.op == Op::Not) return branch_unless(*cond.kids[0]);
+    if (cond.kind == ExprKind::Unary && cond.op == Op::Not) return branch(*cond.kids[0], !when);
     if (cond.kind == ExprKind::Binary && cond.op >= Op::Eq && cond.op <= Op::Ge) {
       // Jump if it holds = jump unless its negation holds (comparison is a total order).
       static constexpr Comparison kNegation[6] = {Comparison::Ne, Comparison::Eq, Comparison::Ge,
                                                   Comparison::Gt, Comparison::Le, Comparison::Lt};
-      return {compare_and_jump(cond, kNegation[static_cast<int>(cond.op) - static_cast<int>(Op::Eq)])};
+      auto comparison = static_cast<int>(cond.op) - static_cast<int>(Op::Eq);
+      return {compare_and_jump(cond, when ? kNegation[comparison] : static_cast<Comparison>(comparison))};
     }
     expr(cond);
-    return {emit(OpCode::JumpIfTrue, 0, 0, cond.span, -1)};
+    return {emit(when ? OpCode::JumpIfTrue : OpCode::JumpIfFalse, 0, 0, cond.span, -1)};
   }
+  Jumps branch_unless(const Expr& cond) { return branch(cond, false); }
+  Jumps branch_if(const Expr& cond) { return branch(cond, true); }
   // Both operands of `cond`, then a JumpUnless on `comparison` (a target patched later).
   size_t compare_and_jump(const Expr& cond, Comparison comparison) {
     auto [const_index, param] = operands(cond);
