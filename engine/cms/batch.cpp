@@ -271,7 +271,7 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
   struct Shared {
     std::mutex m;
     std::condition_variable wake, finished;
-    Chunk* chunk = nullptr;
+    Chunk* chunk = nullptr;  // null once scored: a worker waking late must not take it up again
     uint64_t generation = 0;
     unsigned active = 0;  // workers inside a chunk: the next one may reset `next` only when none is
     bool stop = false;
@@ -298,6 +298,7 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
           if (shared.stop) return;
           seen = shared.generation;
           c = shared.chunk;
+          if (!c) continue;  // scored without this worker, and withdrawn
           ++shared.active;
         }
         score_lines(workers[t], *c);
@@ -321,6 +322,7 @@ BatchSummary run_batch(std::istream& in, const std::string& input_name, const Co
   auto wait_scored = [&](Chunk& c) {
     std::unique_lock<std::mutex> lock(shared.m);
     shared.finished.wait(lock, [&] { return shared.done.load() == c.lines.size() && shared.active == 0; });
+    shared.chunk = nullptr;  // under the same lock: no worker can join it now
   };
   auto write = [&](Chunk& c) {
     for (size_t i = 0; i < c.lines.size(); ++i) {
