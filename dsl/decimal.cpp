@@ -83,13 +83,87 @@ uint64_t div_pow10(uint64_t m, int k, uint64_t& rem) {
   }
 }
 
-// Whether a magnitude is a multiple of 10, without dividing: even, and a multiple of 5
-// (2^64 = 1 mod 5, so n mod 5 = (hi + lo) mod 5).
+// Whether a magnitude above 2^64 is a multiple of 10, without dividing: even, and a multiple of
+// 5 (2^64 = 1 mod 5, so n = hi + lo mod 5; hi < 2^63, so hi + lo + carry fits 64 bits).
 bool multiple_of_10(u128 n) {
   auto lo = static_cast<uint64_t>(n);
   if (lo & 1) return false;
   auto hi = static_cast<uint64_t>(n >> 64);
-  return (hi % 5 + lo % 5) % 5 == 0;
+  uint64_t sum;
+  bool carry = __builtin_add_overflow(hi, lo, &sum);
+  return (sum + carry) % 5 == 0;
+}
+
+// Exact division by 10^p as a multiplication (Granlund-Montgomery): with m' = m * 5^-p mod 2^N
+// rotated right by p bits, 10^p divides m exactly when m' <= (2^N - 1) / 10^p, and then m' is
+// the quotient. One multiplication decides and divides, instead of a division per digit.
+template <class T>
+constexpr T inverse_mod_2n(T d) {  // d odd; Newton's iteration doubles the correct bits
+  T x = d;
+  for (int i = 0; i < 7; ++i) x *= 2 - d * x;
+  return x;
+}
+template <class T>
+struct Pow10Divisibility {
+  T inv5[19]{};    // 5^-p mod 2^N
+  T limit[19]{};   // (2^N - 1) / 10^p
+  constexpr Pow10Divisibility() {
+    T five = 1, ten = 1;
+    for (int p = 0; p < 19; ++p) {
+      inv5[p] = inverse_mod_2n<T>(five);
+      limit[p] = static_cast<T>(~T{0}) / ten;
+      five *= 5;
+      ten *= 10;
+    }
+  }
+};
+constexpr Pow10Divisibility<uint64_t> kDiv64{};
+constexpr Pow10Divisibility<u128> kDiv128{};
+
+// m / 10^p into m if 10^p divides it (1 <= p <= 18).
+template <class T, int P>
+bool take_pow10(T& m, const Pow10Divisibility<T>& t) {
+  constexpr int kBits = sizeof(T) * 8;
+  T x = static_cast<T>(m * t.inv5[P]);
+  x = static_cast<T>((x >> P) | (x << (kBits - P)));
+  if (x > t.limit[P]) return false;
+  m = x;
+  return true;
+}
+
+inline int trailing_binary_zeros(uint64_t m) { return __builtin_ctzll(m); }  // m != 0
+inline int trailing_binary_zeros(u128 m) {
+  auto lo = static_cast<uint64_t>(m);
+  return lo ? __builtin_ctzll(lo) : 64;  // 64 exceeds any scale: enough as a bound
+}
+
+// Removes min(trailing zeros, scale) digits. 10^p divides m only if 2^p does, so the binary
+// trailing zeros bound the count: an odd m costs a couple of instructions, one zero a
+// multiplication more; longer runs take a binary descent (8, 4, 2, 1 after the first digit),
+// at most four more tests for any count up to 18, out of line.
+template <class T>
+[[gnu::noinline]] void strip_more(T& m, int& scale, int limit, const Pow10Divisibility<T>& t) {
+  if (limit >= 16 && take_pow10<T, 16>(m, t)) scale -= 16, limit -= 16;
+  if (limit >= 8 && take_pow10<T, 8>(m, t)) scale -= 8, limit -= 8;
+  if (limit >= 4 && take_pow10<T, 4>(m, t)) scale -= 4, limit -= 4;
+  if (limit >= 2 && take_pow10<T, 2>(m, t)) scale -= 2, limit -= 2;
+  if (limit >= 1 && take_pow10<T, 1>(m, t)) scale -= 1;
+}
+template <class T>
+[[gnu::always_inline]] inline void strip_pow10(T& m, int& scale, const Pow10Divisibility<T>& t) {
+  int limit = std::min(scale, trailing_binary_zeros(m));
+  if (limit == 0 || !take_pow10<T, 1>(m, t)) return;
+  --scale;
+  if (limit > 1) strip_more<T>(m, scale, limit - 1, t);
+}
+
+// Trailing zeros of a 64-bit magnitude removed, lowering its scale; zero gets scale 0.
+[[gnu::always_inline]] inline void strip_zeros64(uint64_t& m, int& scale) {
+  if (m == 0) {
+    scale = 0;
+    return;
+  }
+  if (scale > 0) strip_pow10<uint64_t>(m, scale, kDiv64);
 }
 
 // Unsigned 256-bit integer as four 64-bit limbs, little-endian. Only what the decimal
@@ -160,22 +234,26 @@ struct U256 {
   }
 };
 
-// Round the quotient magnitude q (with remainder r of divisor d) under `mode`; `negative` is the
-// sign of the exact result.
-u128 apply_rounding(u128 q, u128 r, u128 d, bool negative, Rounding mode) {
-  if (r == 0) return q;
-  u128 rest = d - r;  // compare r with d/2 without overflowing: r ? d - r
-  bool up = false;
+// Whether the quotient magnitude q (with remainder r of divisor d) rounds away from zero under
+// `mode`; `negative` is the sign of the exact result. Only q's parity matters.
+template <class T>
+bool rounds_up(uint64_t q, T r, T d, bool negative, Rounding mode) {
+  if (r == 0) return false;
+  T rest = d - r;  // compare r with d/2 without overflowing: r ? d - r
   switch (mode) {
-    case Rounding::Down: up = false; break;
-    case Rounding::Up: up = true; break;
-    case Rounding::HalfUp: up = r >= rest; break;
-    case Rounding::HalfDown: up = r > rest; break;
-    case Rounding::HalfEven: up = r > rest || (r == rest && (q & 1)); break;
-    case Rounding::Floor: up = negative; break;
-    case Rounding::Ceiling: up = !negative; break;
+    case Rounding::Down: return false;
+    case Rounding::Up: return true;
+    case Rounding::HalfUp: return r >= rest;
+    case Rounding::HalfDown: return r > rest;
+    case Rounding::HalfEven: return r > rest || (r == rest && (q & 1));
+    case Rounding::Floor: return negative;
+    case Rounding::Ceiling: return !negative;
   }
-  return up ? q + 1 : q;
+  return false;
+}
+
+u128 apply_rounding(u128 q, u128 r, u128 d, bool negative, Rounding mode) {
+  return rounds_up<u128>(static_cast<uint64_t>(q), r, d, negative, mode) ? q + 1 : q;
 }
 
 bool make(u128 mag, bool negative, int scale, Decimal& out) {
@@ -310,8 +388,10 @@ bool Decimal::is_integer() const {
 
 std::optional<int64_t> Decimal::to_int64() const {
   if (scale_ == 0) {
-    if (coef_ > INT64_MAX || coef_ < INT64_MIN) return std::nullopt;
-    return static_cast<int64_t>(coef_);
+    // Fits int64 when the high word is the sign extension of the low one.
+    auto lo = static_cast<int64_t>(coef_.lo);
+    if (coef_.hi != (lo >> 63)) return std::nullopt;
+    return lo;
   }
   if (!is_integer()) return std::nullopt;
   i128 v = coef_ / static_cast<i128>(kPow10[scale_]);
@@ -359,45 +439,21 @@ std::string Decimal::to_string() const {
 }
 
 namespace {
-// Removes trailing zeros from a magnitude, lowering its scale: eight digits at a time, then one,
-// so that an exact quotient such as 0.25 (25 followed by 16 zeros at scale 18) costs a few
-// divisions instead of one per digit.
+// Removes trailing zeros from a magnitude, lowering its scale; zero gets scale 0.
 void strip_zeros(u128& mag, int& scale) {
-  if (mag == 0) {
-    scale = 0;
-    return;
-  }
-  if (scale == 0 || !multiple_of_10(mag)) return;  // the usual case: nothing to strip
-  while (scale >= 8 && mag > UINT64_MAX) {
-    uint64_t r;
-    u128 q = divmod64(mag, 100000000u, r);
-    if (r != 0) break;
-    mag = q;
-    scale -= 8;
-  }
   if (mag <= UINT64_MAX) {
-    // Constant divisors in 64 bits compile to multiplications: a few instructions per digit.
     auto m = static_cast<uint64_t>(mag);
-    while (scale >= 8 && m % 100000000u == 0) {
-      m /= 100000000u;
-      scale -= 8;
-    }
-    while (scale > 0 && m % 10 == 0) {
-      m /= 10;
-      --scale;
-    }
+    strip_zeros64(m, scale);
     mag = m;
     return;
   }
-  while (scale > 0 && multiple_of_10(mag)) {
-    uint64_t r;
-    mag = divmod64(mag, 10u, r);
-    --scale;
-  }
+  // Above 2^64: two cheap tests reject the usual no-zero case before any 128-bit product.
+  if (scale > 0 && multiple_of_10(mag)) strip_pow10<u128>(mag, scale, kDiv128);
 }
 }  // namespace
 
 Decimal Decimal::normalized() const {
+  if (scale_ == 0) return *this;  // nothing to strip (and a zero already has scale 0)
   u128 m = magnitude(coef_);
   int s = scale_;
   strip_zeros(m, s);
@@ -413,10 +469,48 @@ bool detail::add_general(const Decimal& a, const Decimal& b, Decimal& out) {
   return make(magnitude(r), r < 0, s, out);
 }
 
-bool detail::mul_general(const Decimal& a, const Decimal& b, Decimal& out) {
+namespace {
+// 10^k for k <= 19 (10^19 < 2^64): the numerator scale factor of div's fast path.
+constexpr std::array<uint64_t, 20> kPow10u64 = [] {
+  std::array<uint64_t, 20> t{};
+  for (int i = 0; i < 20; ++i) t[i] = static_cast<uint64_t>(pow10_u128(i));
+  return t;
+}();
+
+// div's cases beyond a 64-bit quotient, out of line so that the fast path has few registers
+// to save.
+[[gnu::noinline]] bool div_wide(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out) {
+  if (b.is_zero() || scale < 0 || scale > Decimal::kMaxScale) return false;
   bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
-  U256 p = U256::mul(magnitude(a.coefficient()), magnitude(b.coefficient()));
-  int s = a.scale() + b.scale();
+  int k = scale - a.scale() + b.scale();
+  u128 ma = magnitude(a.coefficient()), mb = magnitude(b.coefficient());
+  if (k >= 0 && k <= 19 && ma <= UINT64_MAX && mb <= UINT64_MAX) {
+    uint64_t r;
+    u128 q = divmod64(ma * kPow10[k], static_cast<uint64_t>(mb), r);
+    q = apply_rounding(q, r, mb, neg, mode);
+    if (q > kMaxCoef) return false;
+    int s = scale;
+    strip_zeros(q, s);
+    i128 c = static_cast<i128>(q);
+    out = *Decimal::from_parts(neg ? -c : c, s);
+    return true;
+  }
+  // q = a.coef * 10^(scale - a.scale + b.scale) / b.coef
+  U256 n = U256::from(ma);
+  U256 d = U256::from(mb);
+  if (k > 0)
+    n = U256::mul(ma, kPow10[k]);  // k <= 36, 10^36 < 2^120
+  else if (k < 0)
+    d = U256::mul(mb, kPow10[-k]);
+  Decimal r;
+  if (!divide_round(n, d, neg, mode, scale, r)) return false;
+  out = r.is_zero() ? Decimal() : r.normalized();
+  return true;
+}
+
+// mul_general's coefficients above 2^64: a 256-bit product.
+[[gnu::noinline]] bool mul_wide(u128 ma, u128 mb, int s, bool neg, Decimal& out) {
+  U256 p = U256::mul(ma, mb);
   Decimal r;
   if (s <= Decimal::kMaxScale) {
     if (!p.fits_u128() || !make(p.low(), neg && !p.is_zero(), s, r)) return false;
@@ -429,43 +523,84 @@ bool detail::mul_general(const Decimal& a, const Decimal& b, Decimal& out) {
   out = r.normalized();
   return true;
 }
+}  // namespace
+
+bool detail::mul_general(const Decimal& a, const Decimal& b, Decimal& out) {
+  bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
+  u128 ma = magnitude(a.coefficient()), mb = magnitude(b.coefficient());
+  int s = a.scale() + b.scale();
+  if (ma <= UINT64_MAX && mb <= UINT64_MAX) {
+    // Both coefficients fit 64 bits: one 64x64 product, and (past 18 digits) one division by a
+    // 64-bit power of ten; the same result as the 256-bit path below, without it.
+    u128 m = static_cast<u128>(static_cast<uint64_t>(ma)) * static_cast<uint64_t>(mb);
+    if (s > Decimal::kMaxScale) {
+      auto d = static_cast<uint64_t>(kPow10[s - Decimal::kMaxScale]);  // s <= 36: d <= 10^18
+      uint64_t r;
+      u128 q = divmod64(m, d, r);
+      m = apply_rounding(q, r, d, neg, Rounding::HalfEven);
+      s = Decimal::kMaxScale;
+    }
+    if (m > kMaxCoef) return false;
+    strip_zeros(m, s);
+    i128 c = static_cast<i128>(m);
+    out = Decimal(neg ? -c : c, s);
+    return true;
+  }
+  return mul_wide(ma, mb, s, neg, out);
+}
 
 bool div(const Decimal& a, const Decimal& b, int scale, Rounding mode, Decimal& out) {
-  if (b.is_zero() || scale < 0 || scale > Decimal::kMaxScale) return false;
-  bool neg = (a.coefficient() < 0) != (b.coefficient() < 0);
-  {
-    // The common case -- both coefficients fit 64 bits, the numerator needs at most 10^19 --
-    // is one 64x64 multiplication and a 128/64 division, without the 256-bit machinery.
-    int k = scale - a.scale() + b.scale();
-    u128 ma = magnitude(a.coefficient()), mb = magnitude(b.coefficient());
-    if (k >= 0 && k <= 19 && ma <= UINT64_MAX && mb <= UINT64_MAX) {
-      uint64_t r;
-      u128 q = divmod64(ma * kPow10[k], static_cast<uint64_t>(mb), r);
-      q = apply_rounding(q, r, mb, neg, mode);
-      if (q > kMaxCoef) return false;
-      int s = scale;
-      strip_zeros(q, s);
-      i128 c = static_cast<i128>(q);
-      out = *Decimal::from_parts(neg ? -c : c, s);
-      return true;
+  // The common case: both coefficients fit int64, the numerator needs at most 10^19 and the
+  // quotient fits 64 bits -- one 64x64 multiplication, one hardware division, then rounding and
+  // zero stripping in 64-bit arithmetic. Everything else (and b == 0) goes to div_wide.
+  i128 ca = a.coefficient(), cb = b.coefficient();
+  auto la = static_cast<int64_t>(ca), lb = static_cast<int64_t>(cb);
+  int k = scale - a.scale() + b.scale();
+  if (ca == la && cb == lb && lb != 0 && static_cast<unsigned>(scale) <= Decimal::kMaxScale &&
+      static_cast<unsigned>(k) <= 19) {
+    bool neg = (la ^ lb) < 0;
+    uint64_t ma = la < 0 ? 0 - static_cast<uint64_t>(la) : static_cast<uint64_t>(la);
+    uint64_t d = lb < 0 ? 0 - static_cast<uint64_t>(lb) : static_cast<uint64_t>(lb);
+    u128 n = static_cast<u128>(ma) * kPow10u64[k];
+    auto hi = static_cast<uint64_t>(n >> 64), lo = static_cast<uint64_t>(n);
+    if (hi < d) {
+      uint64_t q, r;
+      if (hi == 0) {
+        q = lo / d;
+        r = lo % d;
+      } else {
+#if defined(__x86_64__)
+        __asm__("divq %[d]" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), [d] "rm"(d));
+#else
+        q = static_cast<uint64_t>(n / d);
+        r = static_cast<uint64_t>(n % d);
+#endif
+      }
+      bool up = rounds_up<uint64_t>(q, r, d, neg, mode);
+      if (!up || q != UINT64_MAX) {  // q + 1 = 2^64 goes the 128-bit way
+        q += up;
+        int s = scale;
+        strip_zeros64(q, s);
+        i128 c = static_cast<i128>(q);
+        out = Decimal(neg ? -c : c, s);
+        return true;
+      }
     }
   }
-  // q = a.coef * 10^(scale - a.scale + b.scale) / b.coef
-  int k = scale - a.scale() + b.scale();
-  U256 n = U256::from(magnitude(a.coefficient()));
-  U256 d = U256::from(magnitude(b.coefficient()));
-  if (k > 0)
-    n = U256::mul(magnitude(a.coefficient()), kPow10[k]);  // k <= 36, 10^36 < 2^120
-  else if (k < 0)
-    d = U256::mul(magnitude(b.coefficient()), kPow10[-k]);
-  Decimal r;
-  if (!divide_round(n, d, neg, mode, scale, r)) return false;
-  out = r.is_zero() ? Decimal() : r.normalized();
-  return true;
+  return div_wide(a, b, scale, mode, out);
 }
 
 bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
   if (digits < 0 || digits > Decimal::kMaxScale) return false;
+  u128 m = magnitude(x.coefficient());
+  bool neg = x.is_negative();
+  if (digits >= x.scale() && m <= UINT64_MAX) {  // m * 10^18 < 2^124: no overflow check needed
+    u128 p = m * kPow10[digits - x.scale()];
+    if (p > kMaxCoef) return false;
+    i128 c = static_cast<i128>(p);
+    out = Decimal(neg ? -c : c, digits);
+    return true;
+  }
   if (digits >= x.scale()) {
     i128 c;
     if (__builtin_mul_overflow(x.coefficient(), static_cast<i128>(kPow10[digits - x.scale()]), &c)) return false;
@@ -473,10 +608,14 @@ bool round(const Decimal& x, int digits, Rounding mode, Decimal& out) {
   }
   auto d = static_cast<uint64_t>(kPow10[x.scale() - digits]);  // scale <= 18: fits in 64 bits
   uint64_t r;
-  u128 m = magnitude(x.coefficient());
   u128 q;
   if (m <= UINT64_MAX) {  // the usual case: a 64-bit division by a constant (a multiplication)
-    q = div_pow10(static_cast<uint64_t>(m), x.scale() - digits, r);
+    uint64_t q64 = div_pow10(static_cast<uint64_t>(m), x.scale() - digits, r);
+    // q64 < 2^64 / 10: adding one neither wraps nor exceeds 10^38 - 1
+    q64 += rounds_up<uint64_t>(q64, r, d, neg, mode);
+    i128 c = static_cast<i128>(q64);
+    out = Decimal(neg ? -c : c, digits);
+    return true;
   } else {
     q = divmod64(m, d, r);
   }
