@@ -53,56 +53,41 @@ bool identical(const Value& a, const Value& b) {
   return false;
 }
 
-// Keys are short (measure ids, submission methods): eight bytes at a time, one multiply each,
-// inline -- a look-up per measure per case made the library's byte hash a hot spot.
-uint64_t hash_text(const char* p, size_t n) {
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = n * kMul;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  if (n) {  // 1 to 7 bytes left: overlapping fixed-size loads (a variable-size copy is a call)
-    uint64_t w;
-    if (n >= 4) {
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      w = (static_cast<uint64_t>(hi) << 32) | lo;
-    } else {
-      w = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
-          static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
-    }
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  return h;
-}
-
 namespace {
 
 // Consistent with compare_values: equal values hash alike (numbers by their normalised form,
-// so 1.0 and 1 meet). False for kinds the index does not cover.
-bool hash_into(const Value& v, uint64_t& h) {
-  uint64_t x;
+// so 1.0 and 1 meet). False for kinds the index does not cover. Strings, the usual keys, inline.
+bool hash_other(const Value& v, uint64_t& x) {
   switch (v.kind) {
-    case ValueKind::String:
-    case ValueKind::Symbol: x = hash_text(v.chars, v.size); break;
     case ValueKind::Number:
     case ValueKind::Money: {
       Decimal n = v.number.normalized();
       auto c = static_cast<unsigned __int128>(n.coefficient());
       x = static_cast<uint64_t>(c) ^ (static_cast<uint64_t>(c >> 64) * 0x9e3779b97f4a7c15ULL) ^ static_cast<uint64_t>(n.scale());
-      break;
+      return true;
     }
-    case ValueKind::Bool: x = v.flag ? 0x51ed27 : 0x2545f4; break;
+    case ValueKind::Bool: x = v.flag ? 0x51ed27 : 0x2545f4; return true;
     default: return false;
   }
+}
+
+inline bool hash_into(const Value& v, uint64_t& h) {
+  uint64_t x;
+  if (v.kind == ValueKind::String || v.kind == ValueKind::Symbol) x = hash_text(v.chars, v.size);
+  else if (!hash_other(v, x)) return false;
   h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return true;
 }
+
+// The combined hash, mixed once more: the probe starts at its low bits, and a multiply (the
+// text hash's last step) leaves those depending on the key's first bytes only.
+uint64_t finish_hash(uint64_t h) {
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ULL;
+  return h ^ (h >> 32);
+}
+
+uint32_t tag_of(uint64_t h) { return static_cast<uint32_t>(h >> 32); }
 
 }  // namespace
 
@@ -115,18 +100,19 @@ void TableData::finish() {
   slots.clear();
   size_t capacity = 8;
   while (capacity < rows.size() * 2) capacity *= 2;
-  std::vector<uint32_t> table(capacity, 0);
-  std::vector<Value> keys(key_fields.size());
+  std::vector<Slot> table(capacity);
   for (uint32_t r = 0; r < rows.size(); ++r) {
     uint64_t h = 0;
     for (size_t k = 0; k < key_fields.size(); ++k)
       if (!hash_into(rows[r].items[key_fields[k]], h)) return;  // not indexable: binary search
+    h = finish_hash(h);
     for (size_t i = h & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
-      if (table[i] == 0) {
-        table[i] = r + 1;
+      if (table[i].row == 0) {
+        table[i] = Slot{r + 1, tag_of(h)};
         break;
       }
-      const Value& other = rows[table[i] - 1];
+      if (table[i].tag != tag_of(h)) continue;
+      const Value& other = rows[table[i].row - 1];
       bool same = true;
       for (int f : key_fields) same = same && same_value(other.items[f], rows[r].items[f]);
       if (same) break;  // a later duplicate: the first row (in sorted order) answers
@@ -146,9 +132,11 @@ const Value* TableData::find(const Value* keys, uint32_t n) const {
     bool hashed = true;
     for (uint32_t k = 0; k < n && hashed; ++k) hashed = hash_into(keys[k], h);
     if (hashed) {
+      h = finish_hash(h);
       size_t mask = slots.size() - 1;
-      for (size_t i = h & mask; slots[i] != 0; i = (i + 1) & mask)
-        if (matches(rows[slots[i] - 1])) return &rows[slots[i] - 1];
+      const uint32_t tag = tag_of(h);
+      for (size_t i = h & mask; slots[i].row != 0; i = (i + 1) & mask)
+        if (slots[i].tag == tag && matches(rows[slots[i].row - 1])) return &rows[slots[i].row - 1];
       return nullptr;
     }
   }

@@ -93,9 +93,14 @@ struct TableData {
   std::vector<Value> rows;        // records
   std::vector<int> key_fields;    // field index of each key, in key order
   std::vector<std::string> key_names;
-  // Open addressing, linear probing: row index + 1, 0 for an empty slot. Empty when a key is
+  // Open addressing, linear probing. A slot holds row index + 1 (0: empty) and the top 32 bits
+  // of its keys' hash, so that a probe passing other rows compares no text. Empty when a key is
   // not a string, symbol, number, money or bool; find() then searches the sorted rows.
-  std::vector<uint32_t> slots;
+  struct Slot {
+    uint32_t row = 0;
+    uint32_t tag = 0;
+  };
+  std::vector<Slot> slots;
 
   // Sorts the rows by their keys (stable: of equal keys the first row wins) and builds the index.
   void finish();
@@ -121,9 +126,34 @@ inline int compare_inline(const Value& a, const Value& b) {
   return compare_values(a, b);
 }
 
-// A hash of n bytes of text, for table keys and id maps: short keys (measure ids, submission
-// methods) take one multiply per eight bytes, inline (value.cpp).
-uint64_t hash_text(const char* p, size_t n);
+// A hash of n bytes of text, for table keys and id maps. Keys are short (measure ids, submission
+// methods): eight bytes at a time, one multiply each, inline -- a look-up per measure per case
+// made the library's byte hash a hot spot.
+inline uint64_t hash_text(const char* p, size_t n) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = n * kMul;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  if (n) {  // 1 to 7 bytes left: overlapping fixed-size loads (a variable-size copy is a call)
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else {
+      w = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
+          static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
+    }
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  return h;
+}
 struct TextHash {  // for unordered maps looked up by string_view
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return hash_text(s.data(), s.size()); }
