@@ -59,6 +59,35 @@ std::optional<Decimal> count_of(od::value v) {
 }
 
 
+// A record type's field indices by name, hashed: each profile key is looked up once per case,
+// and a binary search of string compares over the input's fields showed in the batch profile.
+class NameIndex {
+ public:
+  NameIndex() = default;
+  explicit NameIndex(const dsl::Type& record) {
+    size_t capacity = 16;
+    while (capacity < record->fields.size() * 2) capacity *= 2;
+    slots_.assign(capacity, {std::string_view(), -1});
+    for (size_t k = 0; k < record->fields.size(); ++k) {
+      std::string_view name = record->fields[k].name;
+      size_t i = hash_text(name.data(), name.size()) & (capacity - 1);
+      while (slots_[i].second >= 0) i = (i + 1) & (capacity - 1);
+      slots_[i] = {name, static_cast<int>(k)};
+    }
+  }
+  // The field's index, or -1.
+  int find(std::string_view name) const {
+    if (slots_.empty()) return -1;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash_text(name.data(), name.size()) & mask; slots_[i].second >= 0; i = (i + 1) & mask)
+      if (slots_[i].first == name) return slots_[i].second;
+    return -1;
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, int>> slots_;
+};
+
 }  // namespace
 
 struct FastCaseReader::Impl {
@@ -67,21 +96,24 @@ struct FastCaseReader::Impl {
   const MeasureIndex& index;
   bool enabled = false;
   dsl::Type input;
+  NameIndex input_fields;
   int f_entity = -1, f_year = -1, f_sets = -1;
   std::vector<int> set_at, measure_at, stratum_at;  // field indices, in the order of the shapes below
   std::optional<int64_t> year;
   od::parser parser;
   std::string buffer;
-  std::vector<Value> sets, measures, strata;  // scratch, reused line to line
+  std::vector<Value> sets, measures, strata, list_scratch;  // scratch, reused line to line
   std::vector<char> filled;
   std::vector<char> optional;  // per input field: declared optional (absent or null is then 'missing')
-  std::vector<std::string> ids;
+  std::vector<std::string_view> ids;  // the set's measure ids so far (stable: see check_measure)
+  std::string canonical;              // a measure id with its prefix alias applied
   const SubmissionCategory* last_category = nullptr;  // and its table's ids, looked up once per run of it
   const MeasureIndex::Table* last_table = nullptr;
 
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
     input = program.input_type();
     if (!is_kind(input, Kind::Record)) return;
+    input_fields = NameIndex(input);
     f_entity = dsl::field_index(input, "entity_type");
     f_year = dsl::field_index(input, "performance_year");
     f_sets = dsl::field_index(input, "measurement_sets");
@@ -157,34 +189,42 @@ struct FastCaseReader::Impl {
       case Kind::List: {
         od::array a;
         if (type != od::json_type::array || v.get_array().get(a)) return false;
-        std::vector<Value> items;
+        // Elements go to the shared scratch (no allocation per list): a nested list pushes its own
+        // after ours and takes them back off before returning.
+        const size_t begin = list_scratch.size();
         for (auto element : a) {
           od::value child;
-          if (element.get(child)) return false;
-          items.emplace_back();
-          if (!bind(child, t->elem, arena, items.back(), depth + 1)) return false;
+          Value item;
+          if (element.get(child) || !bind(child, t->elem, arena, item, depth + 1)) {
+            list_scratch.resize(begin);
+            return false;
+          }
+          list_scratch.push_back(item);
         }
-        Value* stored = arena.values(items.size());
-        std::copy(items.begin(), items.end(), stored);
-        out = Value::list(stored, static_cast<uint32_t>(items.size()));
+        const size_t n = list_scratch.size() - begin;
+        Value* stored = arena.values(n);
+        std::copy(list_scratch.begin() + static_cast<long>(begin), list_scratch.end(), stored);
+        list_scratch.resize(begin);
+        out = Value::list(stored, static_cast<uint32_t>(n));
         return true;
       }
       case Kind::Record: {
         od::object o;
         if (type != od::json_type::object || v.get_object().get(o)) return false;
+        if (t->fields.size() > 64) return false;  // the reference path binds it
         Value* fields = arena.values(t->fields.size());
-        std::vector<char> filled(t->fields.size(), 0);
+        uint64_t filled_fields = 0;  // bit i: field i seen
         for (auto field : o) {
           std::string_view key;
           od::value child;
           if (field.unescaped_key().get(key) || field.value().get(child)) return false;
           int i = dsl::field_index(t, key);
-          if (i < 0 || filled[i]) return false;  // unknown (strict) or a duplicate key
-          filled[i] = 1;
+          if (i < 0 || (filled_fields >> i & 1)) return false;  // unknown (strict) or a duplicate key
+          filled_fields |= uint64_t{1} << i;
           if (!bind(child, t->fields[i].type, arena, fields[i], depth + 1)) return false;
         }
-        for (char f : filled)
-          if (!f) return false;  // a required field is missing
+        if (filled_fields != (t->fields.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << t->fields.size()) - 1))
+          return false;  // a required field is missing
         out = Value::record(fields, static_cast<uint32_t>(t->fields.size()));
         return true;
       }
@@ -201,7 +241,7 @@ struct FastCaseReader::Impl {
       od::value child;
       od::json_type type;
       if (field.unescaped_key().get(key) || field.value().get(child) || child.type().get(type)) return false;
-      int i = dsl::field_index(input, key);
+      int i = input_fields.find(key);
       if (i < 0 || i == f_entity || i == f_year || i == f_sets || filled[i]) return false;
       filled[i] = 1;
       if (type == od::json_type::null) {  // missing: fine only for an optional input
@@ -373,10 +413,14 @@ struct FastCaseReader::Impl {
     return false;  // no telling field: the reference path decides from the metric type
   }
 
-  // The measure's row in its category's table, in the policy's year; its metric type.
-  bool check_measure(const SubmissionCategory& category, const std::string& id, std::string_view& metric) {
+  // The measure's row in its category's table, in the policy's year; its metric type. `id` then
+  // points at the index's copy of the id, which outlives the case (no arena copy needed).
+  bool check_measure(const SubmissionCategory& category, std::string_view& id, std::string_view& metric, Arena& arena) {
     metric = {};
-    if (category.table.empty()) return true;
+    if (category.table.empty()) {
+      id = arena.copy(id);
+      return true;
+    }
     if (&category != last_category) {
       last_table = index.table(category.table);
       if (!last_table) return false;
@@ -385,6 +429,7 @@ struct FastCaseReader::Impl {
     const MeasureIndex::Entry* e = last_table->find(id);
     if (!e || (year && !e->years.covers(*year))) return false;
     metric = e->metric;
+    id = e->id;
     return true;
   }
 
@@ -426,7 +471,7 @@ struct FastCaseReader::Impl {
           if (element.get(mv) || mv.get_object().get(mo)) return false;
           Value* m = arena.values(8);
           bool has_id = false, has_value = false;
-          std::string id;
+          std::string_view id;
           std::string_view metric;
           Keys mkeys;
           for (auto mf : mo) {
@@ -437,9 +482,13 @@ struct FastCaseReader::Impl {
             if (mk == "measureId") {
               std::string_view written;
               if (xt != od::json_type::string || x.get_string().get(written)) return false;
-              id = canonical_measure_id(policy.submission, written);
+              id = written;
+              if (!policy.submission.id_prefix_aliases.empty()) {
+                canonical = canonical_measure_id(policy.submission, written);
+                id = canonical;
+              }
+              if (!check_measure(*category, id, metric, arena)) return false;
               if (std::find(ids.begin(), ids.end(), id) != ids.end()) return false;  // a duplicate (I808)
-              if (!check_measure(*category, id, metric)) return false;
               has_id = true;
             } else if (mk == "value") {
               if (!has_id || !read_value(x, id, metric, arena, m)) return false;
@@ -450,7 +499,7 @@ struct FastCaseReader::Impl {
           }
           if (!has_id || !has_value) return false;
           ids.push_back(id);
-          m[measure_at[0]] = Value::str(arena.copy(id));
+          m[measure_at[0]] = Value::str(id);
           measures.push_back(Value::record(m, 8));
         }
       } else if (!valid_value(child, 3)) {

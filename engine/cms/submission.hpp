@@ -10,8 +10,10 @@
 // left without the submission fields and the function returns false.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "dsl/diagnostic.hpp"
 #include "engine/input.hpp"
@@ -32,18 +34,29 @@ class MeasureIndex {
     const Datum* row;
     MeasureYears years;
     std::string_view metric;  // the row's metric_type ("" without one)
+    std::string_view id;      // the id, held by the index: a reader may point its values at it
   };
-  // One table's ids (the first row of an id when it repeats).
+  // One table's ids (the first row of an id when it repeats): open addressing over a flat array,
+  // probed once per reported measure per case (a node-based map's bucket division and pointer
+  // chase showed in the batch profile).
   class Table {
    public:
     const Entry* find(std::string_view id) const {
-      auto r = ids_.find(id);
-      return r == ids_.end() ? nullptr : &r->second;
+      if (slots_.empty()) return nullptr;
+      const size_t mask = slots_.size() - 1;
+      for (size_t i = hash_text(id.data(), id.size()) & mask; slots_[i] != 0; i = (i + 1) & mask) {
+        const Entry& e = entries_[slots_[i] - 1];
+        if (e.id.size() == id.size() && same_bytes(e.id.data(), id.data(), static_cast<uint32_t>(id.size()))) return &e;
+      }
+      return nullptr;
     }
 
    private:
     friend class MeasureIndex;
-    std::unordered_map<std::string, Entry, TextHash, std::equal_to<>> ids_;
+    void add(std::string id, const Entry& entry);
+    std::deque<std::string> ids_;  // stable storage behind Entry::id
+    std::vector<Entry> entries_;
+    std::vector<uint32_t> slots_;  // entry index + 1; 0: empty
   };
 
   explicit MeasureIndex(const Policy& policy);
