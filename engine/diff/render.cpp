@@ -508,7 +508,10 @@ class TextView {
       for (size_t i = 0; i < r.size(); ++i) w[i] = std::max(w[i], display_width(r[i]));
     for (size_t n = 0; n < rows.size(); ++n) {
       std::string l = " ";
-      for (size_t i = 0; i < rows[n].size(); ++i) l += " " + pad(rows[n][i], w[i], right[i]);
+      for (size_t i = 0; i < rows[n].size(); ++i) {
+        l += ' ';
+        l += pad(rows[n][i], w[i], right[i]);
+      }
       while (!l.empty() && l.back() == ' ') l.pop_back();
       line(n == 0 ? s_.dim(l) : l);
     }
