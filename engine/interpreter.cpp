@@ -540,6 +540,10 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(Jump) MERIT_HOT(JumpIfFalse) MERIT_HOT(JumpIfTrue) MERIT_HOT(JumpUnless) MERIT_HOT(Return)
   MERIT_HOT(IndexTable) MERIT_HOT(IndexList) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
   MERIT_HOT(LoopBegin) MERIT_HOT(LoopNext) MERIT_HOT(CallBuiltin) MERIT_HOT(LocalField) MERIT_HOT(StoreKeep)
+  MERIT_HOT(LocalIfFalse) MERIT_HOT(LocalIfTrue) MERIT_HOT(LocalUnless) MERIT_HOT(LocalLocal)
+  // A trace records the parameter a JumpUnless compares with: traced, LocalUnless is only its
+  // Local, and the JumpUnless after it runs as itself.
+  if constexpr (kTrace) dispatch[static_cast<size_t>(OpCode::LocalUnless)] = &&op_Local;
 #undef MERIT_HOT
 // One pointer, to the next instruction: the one running is ip[-1] (`in`), so that the pointer
 // the dispatch needs stays in a register.
@@ -715,6 +719,29 @@ void Evaluator::run(const std::vector<int>& order) {
   op_StoreKeep:
     locals[in->a] = top[-1];
     ++ip;  // the Local, done
+    MERIT_NEXT();
+  op_LocalIfFalse:
+    ip = locals[in->a].flag ? ip + 1 : code + ip->a;  // ip: the JumpIfFalse, done here
+    MERIT_NEXT();
+  op_LocalIfTrue:
+    ip = locals[in->a].flag ? code + ip->a : ip + 1;
+    MERIT_NEXT();
+  op_LocalUnless: {  // as JumpUnless with a constant operand, the left one read in place
+    const Instr& jump = *ip;
+    const Value& x = locals[in->a];
+    const Value& y = consts[jump.b];
+    auto comparison = static_cast<Comparison>(jump.mode >> 1);
+    bool holds = comparison == Comparison::Eq   ? same_value(x, y)
+                 : comparison == Comparison::Ne ? !same_value(x, y)
+                                                : (kComparisonMask[jump.mode >> 1] >> (compare_inline(x, y) + 1)) & 1;
+    ip = holds ? ip + 1 : code + jump.a;
+    MERIT_NEXT();
+  }
+  op_LocalLocal:
+    top[0] = locals[in->a];
+    top[1] = locals[ip->a];
+    top += 2;
+    ++ip;  // the second Local, done
     MERIT_NEXT();
   op_IndexTable: {  // a miss goes to cold, which raises R703 (or a ?? handler takes it)
     uint32_t n = in->a;

@@ -59,8 +59,9 @@ Value constant_value(const Datum& d, const dsl::Type& type, std::deque<std::stri
 namespace {
 
 // The most frequent pairs of a scoring program (`x.points`: Local then Field; `let` bindings
-// used at once: Store then Local of the same slot) become one instruction that skips the
-// second. The second stays where it is, so a jump to it, and every address, are unchanged.
+// used at once: Store then Local of the same slot; a local tested or compared at once) become
+// one instruction that does the second's work too and skips it. The second stays where it is,
+// so a jump to it, and every address, are unchanged.
 void fuse_superinstructions(std::vector<Instr>& code) {
   for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
     Instr& first = code[pc];
@@ -70,6 +71,23 @@ void fuse_superinstructions(std::vector<Instr>& code) {
     } else if (first.op == OpCode::Store && second.op == OpCode::Local && first.a == second.a) {
       first.op = OpCode::StoreKeep;
     }
+  }
+  // A local tested at once (`if eligible then`, `when x.kind == "cahps"` on a let), then two
+  // locals pushed in a row: after the pass above, so that a Local that became LocalField is
+  // never the second of a LocalLocal (the Local* instructions keep their slot in `a`).
+  for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
+    Instr& first = code[pc];
+    const Instr& second = code[pc + 1];
+    if (first.op != OpCode::Local) continue;
+    if (second.op == OpCode::JumpIfFalse) first.op = OpCode::LocalIfFalse;
+    else if (second.op == OpCode::JumpIfTrue) first.op = OpCode::LocalIfTrue;
+    else if (second.op == OpCode::JumpUnless && (second.mode & kConstOperand)) first.op = OpCode::LocalUnless;
+  }
+  for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
+    const OpCode second = code[pc + 1].op;
+    if (code[pc].op == OpCode::Local && (second == OpCode::Local || second == OpCode::LocalIfFalse ||
+                                         second == OpCode::LocalIfTrue || second == OpCode::LocalUnless))
+      code[pc].op = OpCode::LocalLocal;
   }
   // Loops whose lambda only reads a field of the element (sum(xs, x => x.met)) or compares it
   // with a constant (filter(xs, x => x.name == "overall")): the commonest loops of a policy.

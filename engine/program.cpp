@@ -63,7 +63,11 @@ std::string Program::disassemble() const {
         case OpCode::InputField: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
         case OpCode::Local:
         case OpCode::Store:
-        case OpCode::StoreKeep: arg = fmt::format("slot {}", in.a); break;
+        case OpCode::StoreKeep:
+        case OpCode::LocalIfFalse:
+        case OpCode::LocalIfTrue:
+        case OpCode::LocalUnless:
+        case OpCode::LocalLocal: arg = fmt::format("slot {}", in.a); break;
         case OpCode::LocalField: arg = fmt::format("slot {} #{} {}", in.flags, in.a, field_names_[in.b]); break;
         case OpCode::JumpUnless: {
           static const char* names[] = {"==", "!=", "<", "<=", ">", ">="};

@@ -51,7 +51,11 @@ namespace merit::engine {
   /* Superinstructions (planner's last pass): each does its own work and that of the next      */\
   /* instruction, which stays in place (for jumps to it) and is skipped.                       */\
   X(LocalField)  /* Local flags; Field a (b names it)                                          */\
-  X(StoreKeep)   /* Store a; Local a: keep the top and store it                                */
+  X(StoreKeep)   /* Store a; Local a: keep the top and store it                                */\
+  X(LocalIfFalse) /* Local a; JumpIfFalse: jump on the local's flag, nothing pushed             */\
+  X(LocalIfTrue)  /* Local a; JumpIfTrue                                                        */\
+  X(LocalUnless)  /* Local a; JumpUnless with a constant operand: compare the local in place    */\
+  X(LocalLocal)   /* Local a; Local (or a Local* above): push both                              */
 
 enum class OpCode : uint8_t {
 #define MERIT_OP_ENUM(name) name,

@@ -440,3 +440,57 @@ TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[i
   CHECK(v("map(input.xs, x => (input.opt + x) ?? x)") == "[4, 5, 6]");
   CHECK(v("input.opt + 1").rfind("ERROR R7", 0) == 0);
 }
+
+TEST_CASE("interpreter: a local tested or compared at once, and two locals pushed, in one step", "[interpreter]") {
+  // Expected values from the rules' text: each `let` is used by the next instruction, which the
+  // planner fuses (LocalIfFalse, LocalIfTrue, LocalUnless, LocalLocal); both sides of each branch.
+  const std::string rules =
+      "module m\n"
+      "def flag = let b = input.x > 2, c = input.x * 10 in if b then c else 20\n"
+      "def either = let b = input.x > 2, c = input.x - input.x in if b or input.x == 1 then 1 else c\n"
+      "def kind = let s = input.s, t = input.x in case when s == \"a\" then t when s != \"b\" then 2 else 3 end\n"
+      "def above = let y = input.x * 2, s = input.s in if y >= param.limit then \"high\" else s\n"
+      "def pair = let a = input.x + 1, b = input.x * 3 in a - b\n";
+  const std::string inputs = "x: number\ns: string\n";
+  const std::string params = "limit: {value: 5, cite: \"test\"}\n";
+  auto at = [&](const std::string& input) { return run(rules, input, inputs, params); };
+  Run low = at("x: 1\ns: a\n");
+  CHECK(low.r.values["m.flag"] == "20");
+  CHECK(low.r.values["m.either"] == "1");
+  CHECK(low.r.values["m.kind"] == "1");
+  CHECK(low.r.values["m.above"] == "\"a\"");     // 2 < 5: s
+  CHECK(low.r.values["m.pair"] == "-1");         // 2 - 3
+  Run high = at("x: 3\ns: c\n");
+  CHECK(high.r.values["m.flag"] == "30");
+  CHECK(high.r.values["m.either"] == "1");
+  CHECK(high.r.values["m.kind"] == "2");
+  CHECK(high.r.values["m.above"] == "\"high\"");  // 6 >= 5
+  CHECK(high.r.values["m.pair"] == "-5");         // 4 - 9
+  Run mid = at("x: 2\ns: b\n");
+  CHECK(mid.r.values["m.either"] == "0");
+  CHECK(mid.r.values["m.kind"] == "3");
+  CHECK(mid.r.values["m.above"] == "\"b\"");  // 4 < 5: s
+
+  const engine::Program& p = *low.c->policy.program;
+  std::string plan = p.disassemble();
+  for (const char* op : {"LocalIfFalse", "LocalIfTrue", "LocalUnless", "LocalLocal"}) {
+    INFO(op);
+    CHECK(plan.find(op) != std::string::npos);
+  }
+  // Traced, the comparison with a parameter is recorded (the JumpUnless runs as itself).
+  engine::Evaluator ev(p);
+  dsl::Diagnostics diags;
+  engine::Value input;
+  auto source = dsl::Source::from_text("in.yaml", "x: 3\ns: c\n");
+  auto doc = engine::parse_document(source, diags);
+  REQUIRE(doc);
+  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source));
+  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
+  int above = p.find_definition("m.above");
+  bool saw_limit = false;
+  for (const auto& step : traced.trace.steps)
+    if (step.definition == above)
+      for (int q : step.parameters_read) saw_limit = saw_limit || p.parameters()[q].name == "limit";
+  CHECK(saw_limit);
+  CHECK(to_string(traced.values[static_cast<size_t>(above)]) == "\"high\"");
+}
