@@ -80,7 +80,9 @@ class NameIndex {
     if (slots_.empty()) return -1;
     const size_t mask = slots_.size() - 1;
     for (size_t i = hash_text(name.data(), name.size()) & mask; slots_[i].second >= 0; i = (i + 1) & mask)
-      if (slots_[i].first == name) return slots_[i].second;
+      if (slots_[i].first.size() == name.size() &&
+          same_bytes(slots_[i].first.data(), name.data(), static_cast<uint32_t>(name.size())))
+        return slots_[i].second;
     return -1;
   }
 
@@ -482,11 +484,7 @@ struct FastCaseReader::Impl {
             if (mk == "measureId") {
               std::string_view written;
               if (xt != od::json_type::string || x.get_string().get(written)) return false;
-              id = written;
-              if (!policy.submission.id_prefix_aliases.empty()) {
-                canonical = canonical_measure_id(policy.submission, written);
-                id = canonical;
-              }
+              id = canonical_measure_id(policy.submission, written, canonical);
               if (!check_measure(*category, id, metric, arena)) return false;
               if (std::find(ids.begin(), ids.end(), id) != ids.end()) return false;  // a duplicate (I808)
               has_id = true;

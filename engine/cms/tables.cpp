@@ -44,10 +44,18 @@ MeasureYears measure_years(const Datum& row) {
   return {year_of("first_year"), year_of("last_year")};
 }
 
-std::string canonical_measure_id(const SubmissionFormat& format, std::string_view id) {
+std::string_view canonical_measure_id(const SubmissionFormat& format, std::string_view id, std::string& buffer) {
   for (const auto& [from, to] : format.id_prefix_aliases)
-    if (!from.empty() && id.starts_with(from)) return to + std::string(id.substr(from.size()));
-  return std::string(id);
+    if (!from.empty() && id.starts_with(from)) {
+      buffer.assign(to).append(id.substr(from.size()));
+      return buffer;
+    }
+  return id;
+}
+
+std::string canonical_measure_id(const SubmissionFormat& format, std::string_view id) {
+  std::string buffer;
+  return std::string(canonical_measure_id(format, id, buffer));
 }
 
 }  // namespace merit::engine::cms

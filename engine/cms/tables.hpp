@@ -28,5 +28,7 @@ struct MeasureYears {
 MeasureYears measure_years(const Datum& row);
 // A measure id after the policy's prefix aliases (the first that matches): PI_EP_1 -> ACI_EP_1.
 std::string canonical_measure_id(const SubmissionFormat& format, std::string_view id);
+// The same without an allocation per call: `id` itself, or a view of `buffer` holding the alias.
+std::string_view canonical_measure_id(const SubmissionFormat& format, std::string_view id, std::string& buffer);
 
 }  // namespace merit::engine::cms
