@@ -571,11 +571,6 @@ struct FastCaseReader::Impl {
     od::document doc;
     od::object top;
     if (parser.iterate(text, line.size(), readable).get(doc) || doc.get_object().get(top)) return false;
-    std::string_view whole;
-    bool rewound = false;
-    if (top.raw_json().get(whole) || top.reset().get(rewound)) return false;
-    for (const char* p = whole.data() + whole.size(); p < text + line.size(); ++p)
-      if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return false;
     Arena::Mark mark = arena.mark();
     sets.clear();  // a declined line may have left entries behind
     measures.clear();
@@ -616,7 +611,10 @@ struct FastCaseReader::Impl {
         return fail();
       }
     }
-    if (!has_profile || !has_submission) return fail();
+    // Nothing but white space after the object (checked once it is read: asking for the object's
+    // extent first would walk the whole line twice).
+    const char* after = nullptr;
+    if (!has_profile || !has_submission || doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) return fail();
     for (size_t i = 0; i < n; ++i) {
       if (filled[i] || static_cast<int>(i) == f_entity || static_cast<int>(i) == f_year || static_cast<int>(i) == f_sets)
         continue;

@@ -156,6 +156,8 @@ TEST_CASE("batch fast path: edited lines are taken alike or declined", "[batch][
       {"an extra field in a set", edit(base, "\"submissionMethod\":", "\"programName\":\"mips\",\"submissionMethod\":"), true},
       {"escapes in a string", edit(base, "\"entityType\":\"", "\"entityType\":\"\\u0069"), true},
       {"a second value after the line", base + " {}", false},
+      {"a stray word after the line", base + " x", false},
+      {"a stray bracket after the line", base + "]", false},
       {"a duplicate top-level key", edit(base, "{\"case\":", "{\"profile\":{},\"case\":"), false},
       {"a duplicate key in a measurement", edit(base, "\"measureId\":", "\"x\":1,\"x\":2,\"measureId\":"), false},
       {"an unknown category", edit(base, "\"category\":\"ia\"", "\"category\":\"improvement\""), false},
