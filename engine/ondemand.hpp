@@ -10,6 +10,8 @@
 
 #include <simdjson.h>
 
+#include "engine/value.hpp"
+
 namespace merit::engine::ondemand_util {
 
 namespace od = simdjson::ondemand;
@@ -30,8 +32,9 @@ struct Keys {
   size_t count = 0;
   std::vector<std::string_view> more;
   bool fresh(std::string_view k) {
-    for (size_t i = 0; i < count && i < 16; ++i)
-      if (inline_keys[i] == k) return false;
+    for (size_t i = 0; i < count && i < 16; ++i)  // same_bytes: short keys compared inline, no memcmp call
+      if (inline_keys[i].size() == k.size() && same_bytes(inline_keys[i].data(), k.data(), static_cast<uint32_t>(k.size())))
+        return false;
     if (std::find(more.begin(), more.end(), k) != more.end()) return false;
     if (count < 16) inline_keys[count] = k;
     else more.push_back(k);
