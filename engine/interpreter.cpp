@@ -129,6 +129,24 @@ Evaluator::Step Evaluator::load_failed_definition(const Instr& in, const Instr* 
     return raise((code_), in, (msg_), ip, top); \
   } while (0)
 
+namespace {
+// A loop over an empty list: its result, or false for mean, min and max (an error).
+bool empty_loop_result(const Instr& begin, Value& out) {
+  switch (static_cast<LoopKind>(begin.mode)) {
+    case LoopKind::Map:
+    case LoopKind::Filter:
+    case LoopKind::SortAsc:
+    case LoopKind::SortDesc: out = Value::list(nullptr, 0); return true;
+    case LoopKind::Sum: out = Value::num(Decimal(), begin.flags & kLoopMoney); return true;
+    case LoopKind::Count: out = Value::num(Decimal()); return true;
+    case LoopKind::Any: out = Value::boolean(false); return true;
+    case LoopKind::All: out = Value::boolean(true); return true;
+    case LoopKind::FindIndex: out = Value::num(Decimal::from_int(-1)); return true;
+    default: return false;
+  }
+}
+}  // namespace
+
 // Everything the hot loop leaves out: errors of hot instructions are raised there directly.
 Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
   const Instr* code = program_.code().data();
@@ -312,20 +330,9 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
           auto kind = static_cast<LoopKind>(in.mode);
           if (list.size == 0) {
             Value r;
-            switch (kind) {
-              case LoopKind::Map:
-              case LoopKind::Filter:
-              case LoopKind::SortAsc:
-              case LoopKind::SortDesc: r = Value::list(nullptr, 0); break;
-              case LoopKind::Sum: r = Value::num(Decimal(), in.flags & 1); break;
-              case LoopKind::Count: r = Value::num(Decimal()); break;
-              case LoopKind::Any: r = Value::boolean(false); break;
-              case LoopKind::All: r = Value::boolean(true); break;
-              case LoopKind::FindIndex: r = Value::num(Decimal::from_int(-1)); break;
-              default:
-                MERIT_RAISE(Code::EmptyCollection, fmt::format("{} of an empty list",
-                                                               kind == LoopKind::Mean ? "mean" : kind == LoopKind::Min ? "min" : "max"));
-            }
+            if (!empty_loop_result(in, r))
+              MERIT_RAISE(Code::EmptyCollection, fmt::format("{} of an empty list",
+                                                             kind == LoopKind::Mean ? "mean" : kind == LoopKind::Min ? "min" : "max"));
             *top++ = r;
             return {code + in.b, top, true};
           }
@@ -773,10 +780,15 @@ void Evaluator::run(const std::vector<int>& order) {
   op_TryEnd:
     --nhandlers_;
     MERIT_NEXT();
-  // Loops: the first element and every step but the last run here; an empty list, the last
-  // step (which makes the result), early exits and overflow go to cold, which does the whole step.
+  // Loops: an empty list (but for mean, min and max), the first element and every step but the
+  // last run here; the last step (which makes the result), early exits and overflow go to cold,
+  // which does the whole step.
   op_LoopBegin: {
-    if (top[-1].size == 0) goto cold_op;
+    if (top[-1].size == 0) {
+      if (!empty_loop_result(*in, top[-1])) goto cold_op;  // mean, min or max of nothing: cold reports it
+      ip = code + in->b;
+      MERIT_NEXT();
+    }
     if ((in->flags & (kLoopFieldBody | kLoopCompareBody)) && fused_loop(*in, top)) {
       ip = code + in->b;
       MERIT_NEXT();

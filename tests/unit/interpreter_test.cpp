@@ -439,6 +439,20 @@ TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[i
   CHECK(v("input.opt ?? 7") == "7");
   CHECK(v("map(input.xs, x => (input.opt + x) ?? x)") == "[4, 5, 6]");
   CHECK(v("input.opt + 1").rfind("ERROR R7", 0) == 0);
+  // Loops over an empty input list (not folded at compile time): the empty results by definition,
+  // and mean, min and max of nothing are errors.
+  auto e = [&](const std::string& expr) { return value(expr, "xs: []\nx: 1\nm: 1\n", inputs); };
+  CHECK(e("map(input.xs, x => x * 2)") == "[]");
+  CHECK(e("filter(input.xs, x => x > 1)") == "[]");
+  CHECK(e("sort_by(input.xs, x => x, :desc)") == "[]");
+  CHECK(e("sum(input.xs, x => x)") == "0");
+  CHECK(e("count(input.xs, x => x > 1)") == "0");
+  CHECK(e("any(input.xs, x => x > 1)") == "false");
+  CHECK(e("all(input.xs, x => x > 1)") == "true");
+  CHECK(e("find_index(input.xs, x => x > 1)") == "-1");
+  CHECK(e("mean(input.xs, x => x)") == "ERROR R702: mean of an empty list");
+  CHECK(e("max(input.xs, x => x)") == "ERROR R702: max of an empty list");
+  CHECK(e("mean(input.xs, x => x) ?? 5").rfind("ERROR R702", 0) == 0);  // ?? takes missing values and misses only
 }
 
 TEST_CASE("interpreter: a local tested or compared at once, and two locals pushed, in one step", "[interpreter]") {
