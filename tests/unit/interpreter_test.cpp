@@ -170,6 +170,22 @@ TEST_CASE("interpreter: decile interpolation (cms-data.md section 5.1)", "[inter
   // Inverse measure (lower is better): bounds descend, 'reached' means <=.
   CHECK(value("interpolate(10, [35, 25, 20, 15, 12, 9, 6, 3], true)") == "4.666666666666666667");
   CHECK(value("interpolate(0, [100, 0.92, 0.42, 0], true)") == "3");
+  // A rate read from the input, with more, as many and fewer fractional digits than the bounds
+  // (the comparison takes a shortcut when the bound has no more digits than the rate); the
+  // position is k + (x - b[k]) / (b[k+1] - b[k]) for the last bound b[k] <= x.
+  auto at = [](const std::string& x, const std::string& b, const std::string& inverse = "") {
+    return value("interpolate(input.x, " + b + inverse + ")", "x: " + x + "\n");
+  };
+  CHECK(at("20.25", "[10.5, 20.25, 30]") == "1");
+  CHECK(at("25", "[10.5, 20.25, 30]") == "1.487179487179487179");  // 4.75 / 9.75, 18 digits half-even
+  CHECK(at("10.499999999999999999", "[10.5, 20.25, 30]") == "-1");
+  CHECK(at("10.500000000000000001", "[10.5, 20.25, 30]") == "0");  // 10^-18 / 9.75 rounds to 0
+  CHECK(at("30.000000000000000000", "[10.5, 20.25, 30]") == "2");
+  CHECK(at("15", "[30, 20, 10]", ", true") == "1.5");              // (20 - 15) / (20 - 10)
+  CHECK(at("19.99", "[30, 20, 10]", ", true") == "1.001");          // 0.01 / 10
+  // Just above 20 on an inverse benchmark: k = 0 and (30 - x) / 10 = 0.9999999999999999999,
+  // which 18 digits round (half-even) to 1.
+  CHECK(at("20.000000000000000001", "[30, 20, 10]", ", true") == "1");
 }
 
 TEST_CASE("interpreter: tables and the ?? fallback", "[interpreter]") {
