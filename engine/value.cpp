@@ -33,6 +33,11 @@ int compare_values(const Value& a, const Value& b) {
 
 bool equal_values(const Value& a, const Value& b) { return compare_values(a, b) == 0; }
 
+bool same_value_other(const Value& a, const Value& b) {
+  if (a.kind == ValueKind::Number || a.kind == ValueKind::Money) return dsl::compare(a.number, b.number) == 0;
+  return equal_values(a, b);
+}
+
 bool identical(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {

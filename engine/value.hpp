@@ -175,17 +175,16 @@ inline bool same_bytes(const char* a, const char* b, uint32_t n) {
   return true;
 }
 
-// equal_values with the common cases (strings, numbers, booleans) inline.
+// equal_values with the common cases inline: strings (ids, methods, kinds: most comparisons of a
+// policy) and booleans here, numbers and structures out of line, so that this stays small enough
+// for the compiler to inline in the interpreter.
+bool same_value_other(const Value& a, const Value& b);
 inline bool same_value(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
-  switch (a.kind) {
-    case ValueKind::String:
-    case ValueKind::Symbol: return a.size == b.size && same_bytes(a.chars, b.chars, a.size);
-    case ValueKind::Number:
-    case ValueKind::Money: return dsl::compare(a.number, b.number) == 0;
-    case ValueKind::Bool: return a.flag == b.flag;
-    default: return equal_values(a, b);
-  }
+  if (a.kind == ValueKind::String || a.kind == ValueKind::Symbol)
+    return a.size == b.size && same_bytes(a.chars, b.chars, a.size);
+  if (a.kind == ValueKind::Bool) return a.flag == b.flag;
+  return same_value_other(a, b);
 }
 
 // Display form: numbers as exact decimals, money with '$', strings quoted, lists and records
