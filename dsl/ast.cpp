@@ -40,7 +40,10 @@ void dump_into(const Expr& e, std::string& out) {
   };
   switch (e.kind) {
     case ExprKind::Number: out += e.number.to_string(); break;
-    case ExprKind::Money: out += "$" + e.number.to_string(); break;
+    case ExprKind::Money:
+      out += '$';
+      e.number.append_to(out);
+      break;
     case ExprKind::Bool: out += e.flag ? "true" : "false"; break;
     case ExprKind::String: out += fmt::format("\"{}\"", e.text); break;
     case ExprKind::Symbol: out += ":" + e.text; break;

@@ -8,7 +8,11 @@ std::string to_string(const Datum& d) {
   switch (d.kind) {
     case Datum::Kind::Bool: return d.flag ? "true" : "false";
     case Datum::Kind::Number: return d.number.to_string();
-    case Datum::Kind::Money: return "$" + d.number.to_string();
+    case Datum::Kind::Money: {
+      std::string s = "$";
+      d.number.append_to(s);
+      return s;
+    }
     case Datum::Kind::String: return fmt::format("\"{}\"", d.text);
     case Datum::Kind::Symbol: return ":" + d.text;
     case Datum::Kind::List: {

@@ -85,7 +85,10 @@ struct Printer {
   void body(const Expr& e) {
     switch (e.kind) {
       case ExprKind::Number: out += e.number.to_string(); break;
-      case ExprKind::Money: out += "$" + e.number.to_string(); break;
+      case ExprKind::Money:
+        out += '$';
+        e.number.append_to(out);
+        break;
       case ExprKind::Bool: out += e.flag ? "true" : "false"; break;
       case ExprKind::String: out += quote(e.text); break;
       case ExprKind::Symbol: out += ":" + e.text; break;
