@@ -94,9 +94,10 @@ int run_batch_command(const BatchArgs& a, const Common& common) {
   if (summary.failed == 0 && fs::file_size(errors_path, ec) == 0) fs::remove(errors_path, ec);
   if (!stopped.empty()) std::cerr << fmt::format("{}merit batch: {}\n", tty ? "\n" : "", stopped);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cerr << fmt::format("{}merit batch: {} lines, {} scored, {} skipped ({}), {:.2f} s on {} threads ({:.0f} lines/s)\n",
+  std::cerr << fmt::format("{}merit batch: {} lines, {} scored, {} skipped ({}), {:.2f} s on {} thread{} ({:.0f} lines/s)\n",
                            tty ? "\n" : "", summary.lines, summary.scored, summary.failed,
                            summary.failed ? "see " + errors_path : "no errors", seconds, summary.threads,
+                           summary.threads == 1 ? "" : "s",
                            seconds > 0 ? summary.lines / seconds : 0.0);
   return summary.failed == 0 ? kOk : kInvalid;
 }
