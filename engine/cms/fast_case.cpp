@@ -48,6 +48,9 @@ std::optional<Decimal> number_of(od::value v, std::string_view* text = nullptr) 
   od::number n;
   if (v.get_number().get(n)) return std::nullopt;
   if (text) *text = raw == "-0" ? std::string_view("0") : raw;
+  // An integer token (no point, no exponent: simdjson says int64) is its own decimal, exactly
+  // what json_number would make of its text; the counts of a submission all are.
+  if (n.is_int64()) return Decimal::from_int(n.get_int64());
   return json_number(raw);
 }
 
@@ -263,12 +266,18 @@ struct FastCaseReader::Impl {
   };
   // Reads a counts key into `c`; false on a problem. Returns through `matched` whether it was one.
   static bool count_key(std::string_view key, od::value v, od::json_type type, Counts& c, bool& matched) {
-    static constexpr std::string_view names[5] = {"performanceMet", "performanceNotMet", "eligiblePopulation",
-                                                  "eligiblePopulationExclusion", "eligiblePopulationException"};
     std::optional<Decimal>* slots[5] = {&c.met, &c.not_met, &c.eligible, &c.exclusions, &c.exceptions};
+    // Which count the key names, by its length first: every key of a measurement comes here.
+    int k = -1;
+    switch (key.size()) {
+      case 14: k = key == "performanceMet" ? 0 : -1; break;
+      case 17: k = key == "performanceNotMet" ? 1 : -1; break;
+      case 18: k = key == "eligiblePopulation" ? 2 : -1; break;
+      case 27: k = key == "eligiblePopulationExclusion" ? 3 : key == "eligiblePopulationException" ? 4 : -1; break;
+      default: break;
+    }
     matched = false;
-    for (int k = 0; k < 5; ++k) {
-      if (key != names[k]) continue;
+    if (k >= 0) {
       matched = true;
       if (type == od::json_type::null) {
         if (k == 0 || k == 2) return false;  // required: the reference path reports it
