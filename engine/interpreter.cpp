@@ -664,8 +664,12 @@ void Evaluator::run(const std::vector<int>& order) {
     Value& a = k ? top[-1] : top[-2];
     const Value& b = k ? consts[in->b] : top[-1];
     Decimal r;
-    if (!dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r))
+    if (in->flags >= kDivPow10 && a.number.scale() + (in->flags - kDivPow10) <= arith.division_scale) {
+      // x / 10^j: the same digits, the point moved j places; normalised as div's results are.
+      r = Decimal::from_parts(a.number.coefficient(), a.number.scale() + (in->flags - kDivPow10))->normalized();
+    } else if (!dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r)) {
       goto cold_op;  // division by zero or overflow is reported there
+    }
     if (b.kind == ValueKind::Money) a.kind = ValueKind::Number;  // money / money
     a.number = r;
     if (!k) --top;

@@ -62,7 +62,7 @@ namespace {
 // used at once: Store then Local of the same slot; a local tested or compared at once) become
 // one instruction that does the second's work too and skips it. The second stays where it is,
 // so a jump to it, and every address, are unchanged.
-void fuse_superinstructions(std::vector<Instr>& code) {
+void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& constants) {
   for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
     Instr& first = code[pc];
     const Instr& second = code[pc + 1];
@@ -88,6 +88,21 @@ void fuse_superinstructions(std::vector<Instr>& code) {
     if (code[pc].op == OpCode::Local && (second == OpCode::Local || second == OpCode::LocalIfFalse ||
                                          second == OpCode::LocalIfTrue || second == OpCode::LocalUnless))
       code[pc].op = OpCode::LocalLocal;
+  }
+  // Division by a constant 10^j (`/ param.aci.decile_width`, `/ 100`): marked for the decimal
+  // point move the interpreter makes of it.
+  for (Instr& in : code) {
+    if (in.op != OpCode::Div || in.mode != kConstOperand) continue;
+    const Value& c = constants[in.b];
+    if (c.kind != ValueKind::Number || c.number.scale() != 0) continue;
+    __int128 v = c.number.coefficient();
+    for (int j = 0; j <= 18 && v > 0; ++j, v /= 10) {
+      if (v == 1) {
+        in.flags = static_cast<uint16_t>(kDivPow10 + j);
+        break;
+      }
+      if (v % 10 != 0) break;
+    }
   }
   // Loops whose lambda only reads a field of the element (sum(xs, x => x.met)) or compares it
   // with a constant (filter(xs, x => x.name == "overall")): the commonest loops of a policy.
@@ -547,7 +562,7 @@ Program Planner::plan(const Policy& policy, const dsl::CheckUnit& unit, const ds
     em.emit(OpCode::Return, 0, 0, d.body->span, -1);
     pd.code_end = static_cast<uint32_t>(p.code_.size());
   }
-  fuse_superinstructions(p.code_);
+  fuse_superinstructions(p.code_, p.constants_);
   p.order_ = checked.order;
   for (const auto& d : p.definitions_) p.entries_.push_back(d.code_begin);
   p.max_stack_ = static_cast<uint32_t>(em.max_depth + 2);

@@ -100,6 +100,7 @@ std::string Program::disassemble() const {
           if (in.mode == kConstOperand && in.op >= OpCode::Add && in.op <= OpCode::Ge)
             arg = in.a ? fmt::format("{} = {}", parameters_[in.a - 1].name, to_string(constants_[in.b]))
                        : to_string(constants_[in.b]);
+          if (in.op == OpCode::Div && in.flags >= kDivPow10) arg += " (moves the point)";
           break;
       }
       s += fmt::format("  {:4} {:<12} {}\n", pc - d.code_begin, opcode_name(in.op), arg);

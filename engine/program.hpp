@@ -77,12 +77,17 @@ inline constexpr uint16_t kLoopMoney = 1;        // the loop's number result is 
 inline constexpr uint16_t kLoopFieldBody = 2;    // body: LocalField (element) f; Field; LoopNext
 inline constexpr uint16_t kLoopCompareBody = 4;  // body: LocalField f; Field; Eq|Ne literal; LoopNext
 
+// Div by a constant that is a whole power of ten, 10^j (j <= 18): flags = kDivPow10 + j. The
+// quotient is then exact at the dividend's scale plus j (a move of the decimal point) whenever
+// that is at most the division scale; otherwise the division runs as usual.
+inline constexpr uint16_t kDivPow10 = 1;
+
 enum class LoopKind : uint8_t { Map, Filter, Sum, Mean, Count, Any, All, Min, Max, SortAsc, SortDesc, FindIndex };
 
 struct Instr {
   OpCode op;
   uint8_t mode = 0;
-  uint16_t flags = 0;  // LoopBegin: kLoopMoney | kLoopFieldBody | kLoopCompareBody
+  uint16_t flags = 0;  // LoopBegin: kLoopMoney | kLoopFieldBody | kLoopCompareBody; Div: kDivPow10
   uint32_t a = 0;
   uint32_t b = 0;
   uint32_t loc = 0;  // index into Program::locations

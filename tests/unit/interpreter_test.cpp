@@ -469,6 +469,19 @@ TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[i
   CHECK(e("mean(input.xs, x => x)") == "ERROR R702: mean of an empty list");
   CHECK(e("max(input.xs, x => x)") == "ERROR R702: max of an empty list");
   CHECK(e("mean(input.xs, x => x) ?? 5").rfind("ERROR R702", 0) == 0);  // ?? takes missing values and misses only
+  // Division by a constant power of ten moves the point (exact), with trailing zeros dropped as
+  // for any quotient; past 18 digits it is the ordinary division, rounded half-even.
+  CHECK(value("input.x / 10", "x: 87\n") == "8.7");
+  CHECK(value("input.x / 10", "x: 80\n") == "8");
+  CHECK(value("input.x / 100", "x: 0.5\n") == "0.005");
+  CHECK(value("input.x / 1", "x: 2.50\n") == "2.5");
+  CHECK(value("input.x / 10", "x: -0.05\n") == "-0.005");
+  CHECK(value("input.x / 10", "x: 0\n") == "0");
+  CHECK(value("input.x / 1000", "x: 0.000000000000000123\n") == "0");       // 1.23e-19: 0 at 18 digits
+  CHECK(value("input.x / 1000", "x: 0.000000000000000623\n") == "0.000000000000000001");  // 6.23e-19 rounds up
+  CHECK(value("input.m / 10", "m: 2.70\n", "m: money\n") == "$0.27");
+  CHECK(value("input.x / param.k", "x: 7\n", "x: number\n", "k: {value: 100, cite: \"test\"}\n") == "0.07");
+  CHECK(value("input.x / 20", "x: 7\n") == "0.35");  // not a power of ten: the ordinary division
 }
 
 TEST_CASE("interpreter: a local tested or compared at once, and two locals pushed, in one step", "[interpreter]") {
