@@ -849,6 +849,11 @@ void Evaluator::run(const std::vector<int>& order) {
           top[-1] = Value::num(r);
           break;
         }
+        case LoopKind::SortAsc:
+        case LoopKind::SortDesc:  // one element (its key evaluated): nothing to sort; more in cold
+          if (L.size != 1) goto cold_op;
+          top[-1] = Value::list(L.items, 1);
+          break;
         default: goto cold_op;
       }
       --nloops_;
@@ -877,12 +882,16 @@ void Evaluator::run(const std::vector<int>& order) {
           L.acc.number = r;
         }
         break;
-      case LoopKind::Any:
+      case LoopKind::Any:  // an early exit: the loop's result, and on after the LoopNext
+      case LoopKind::All:
+        if (v.flag == (static_cast<LoopKind>(in->mode) == LoopKind::Any)) {
+          top[-1] = Value::boolean(v.flag);
+          --nloops_;
+          MERIT_NEXT();
+        }
+        break;
       case LoopKind::FindIndex:
         if (v.flag) goto cold_op;
-        break;
-      case LoopKind::All:
-        if (!v.flag) goto cold_op;
         break;
       case LoopKind::Min:
       case LoopKind::Max: {

@@ -469,6 +469,17 @@ TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[i
   CHECK(e("mean(input.xs, x => x)") == "ERROR R702: mean of an empty list");
   CHECK(e("max(input.xs, x => x)") == "ERROR R702: max of an empty list");
   CHECK(e("mean(input.xs, x => x) ?? 5").rfind("ERROR R702", 0) == 0);  // ?? takes missing values and misses only
+  // any and all stop at the first element that decides them; a sort of one element has nothing
+  // to sort but still evaluates its key; nested loops keep their own state.
+  CHECK(v("any(input.xs, x => x > 4)") == "true");
+  CHECK(v("all(input.xs, x => x < 5)") == "false");
+  CHECK(v("any(input.xs, x => x > 10)") == "false");
+  CHECK(v("all(input.xs, x => x > 0)") == "true");
+  CHECK(v("map(input.xs, x => any(input.xs, y => y > x))") == "[true, true, false]");
+  CHECK(v("map(input.xs, x => all(input.xs, y => y >= x))") == "[true, false, false]");
+  CHECK(v("sort_by(take(input.xs, 1), x => x, :desc)") == "[4]");
+  CHECK(v("sort_by(input.xs, x => x, :desc)") == "[6, 5, 4]");
+  CHECK(v("sort_by(take(input.xs, 1), x => 1 / (x - 4))").rfind("ERROR R701", 0) == 0);
   // Division by a constant power of ten moves the point (exact), with trailing zeros dropped as
   // for any quotient; past 18 digits it is the ordinary division, rounded half-even.
   CHECK(value("input.x / 10", "x: 87\n") == "8.7");
