@@ -36,6 +36,26 @@ std::string value(const std::string& expr, const std::string& input = "x: 1\n", 
   return r.r.values["m.v"];
 }
 
+// Whether a traced evaluation (merit explain) of `input_yaml` records that `definition` read
+// parameter `parameter`.
+bool trace_reads_parameter(const engine::Program& p, const std::string& input_yaml, const std::string& definition,
+                           const std::string& parameter) {
+  engine::Evaluator ev(p);
+  dsl::Diagnostics diags;
+  engine::Value input;
+  auto source = dsl::Source::from_text("in.yaml", input_yaml);
+  auto doc = engine::parse_document(source, diags);
+  if (!doc || !engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source))
+    return false;
+  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
+  int d = p.find_definition(definition);
+  for (const auto& step : traced.trace.steps)
+    if (step.definition == d)
+      for (int q : step.parameters_read)
+        if (p.parameters()[static_cast<size_t>(q)].name == parameter) return true;
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("interpreter: arithmetic is exact decimal", "[interpreter]") {
@@ -292,20 +312,7 @@ TEST_CASE("interpreter: definitions that read no input are computed once, at com
 
   // A traced evaluation (merit explain) still runs the definition's own code: it shows the
   // parameter the folded value came from.
-  engine::Evaluator ev(p);
-  dsl::Diagnostics diags;
-  engine::Value input;
-  auto doc = engine::parse_document(dsl::Source::from_text("in.yaml", "x: 2\n"), diags);
-  REQUIRE(doc);
-  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags,
-                             dsl::Source::from_text("in.yaml", "x: 2\n")));
-  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
-  int total = p.find_definition("m.total");
-  bool saw_rate = false;
-  for (const auto& step : traced.trace.steps)
-    if (step.definition == total)
-      for (int q : step.parameters_read) saw_rate = saw_rate || p.parameters()[q].name == "rate";
-  CHECK(saw_rate);
+  CHECK(trace_reads_parameter(p, "x: 2\n", "m.total", "rate"));
 }
 
 TEST_CASE("interpreter: loops, tables and ?? on the fast paths", "[interpreter]") {
@@ -532,19 +539,5 @@ TEST_CASE("interpreter: a local tested or compared at once, and two locals pushe
     CHECK(plan.find(op) != std::string::npos);
   }
   // Traced, the comparison with a parameter is recorded (the JumpUnless runs as itself).
-  engine::Evaluator ev(p);
-  dsl::Diagnostics diags;
-  engine::Value input;
-  auto source = dsl::Source::from_text("in.yaml", "x: 3\ns: c\n");
-  auto doc = engine::parse_document(source, diags);
-  REQUIRE(doc);
-  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source));
-  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
-  int above = p.find_definition("m.above");
-  bool saw_limit = false;
-  for (const auto& step : traced.trace.steps)
-    if (step.definition == above)
-      for (int q : step.parameters_read) saw_limit = saw_limit || p.parameters()[q].name == "limit";
-  CHECK(saw_limit);
-  CHECK(to_string(traced.values[static_cast<size_t>(above)]) == "\"high\"");
+  CHECK(trace_reads_parameter(p, "x: 3\ns: c\n", "m.above", "limit"));
 }
