@@ -798,9 +798,10 @@ void Evaluator::run(const std::vector<int>& order) {
   op_TryEnd:
     --nhandlers_;
     MERIT_NEXT();
-  // Loops: an empty list (but for mean, min and max), the first element and every step but the
-  // last run here; the last step (which makes the result), early exits and overflow go to cold,
-  // which does the whole step.
+  // Loops: an empty list (but for mean, min and max), each step, any/all stopping early and the
+  // last step of the common folds (and of a one-element sort) run here; the last step of mean,
+  // min, max and longer sorts, find_index's early exit and overflow go to cold, which does the
+  // whole step.
   op_LoopBegin: {
     if (top[-1].size == 0) {
       if (!empty_loop_result(*in, top[-1])) goto cold_op;  // mean, min or max of nothing: cold reports it
