@@ -154,11 +154,6 @@ inline uint64_t hash_text(const char* p, size_t n) {
   }
   return h;
 }
-struct TextHash {  // for unordered maps looked up by string_view
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return hash_text(s.data(), s.size()); }
-};
-
 // Whether n bytes at a and b are equal. Policy strings are short (ids, methods, kinds), so up to
 // 16 bytes this is two overlapping loads per side instead of a call to memcmp.
 inline bool same_bytes(const char* a, const char* b, uint32_t n) {
@@ -174,6 +169,50 @@ inline bool same_bytes(const char* a, const char* b, uint32_t n) {
     if (a[i] != b[i]) return false;
   return true;
 }
+
+// Short strings (measure ids, field names) to an index: open addressing over a flat array, at
+// most half full, so a look-up is one hash and usually one compare. The strings are not copied:
+// they must outlive the index.
+class TextIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Adds `key` with `value`; a key already there keeps its first value.
+  void add(std::string_view key, uint32_t value) {
+    if (find(key) != kNone) return;
+    if ((size_ + 1) * 2 > slots_.size()) {
+      std::vector<Slot> old = std::move(slots_);
+      slots_.assign(std::max<size_t>(16, old.size() * 2), Slot{});
+      for (const Slot& o : old)
+        if (o.value != kNone) place(o);
+    }
+    place(Slot{key, value});
+    ++size_;
+  }
+  // The value of `key`, or kNone.
+  uint32_t find(std::string_view key) const {
+    if (slots_.empty()) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash_text(key.data(), key.size()) & mask; slots_[i].value != kNone; i = (i + 1) & mask)
+      if (slots_[i].key.size() == key.size() &&
+          same_bytes(slots_[i].key.data(), key.data(), static_cast<uint32_t>(key.size())))
+        return slots_[i].value;
+    return kNone;
+  }
+
+ private:
+  struct Slot {
+    std::string_view key;
+    uint32_t value = kNone;
+  };
+  void place(const Slot& s) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = hash_text(s.key.data(), s.key.size()) & mask;
+    while (slots_[i].value != kNone) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+};
 
 // equal_values with the common cases inline: strings (ids, methods, kinds: most comparisons of a
 // policy) and booleans here, numbers and structures out of line, so that this stays small enough

@@ -62,37 +62,6 @@ std::optional<Decimal> count_of(od::value v) {
 }
 
 
-// A record type's field indices by name, hashed: each profile key is looked up once per case,
-// and a binary search of string compares over the input's fields showed in the batch profile.
-class NameIndex {
- public:
-  NameIndex() = default;
-  explicit NameIndex(const dsl::Type& record) {
-    size_t capacity = 16;
-    while (capacity < record->fields.size() * 2) capacity *= 2;
-    slots_.assign(capacity, {std::string_view(), -1});
-    for (size_t k = 0; k < record->fields.size(); ++k) {
-      std::string_view name = record->fields[k].name;
-      size_t i = hash_text(name.data(), name.size()) & (capacity - 1);
-      while (slots_[i].second >= 0) i = (i + 1) & (capacity - 1);
-      slots_[i] = {name, static_cast<int>(k)};
-    }
-  }
-  // The field's index, or -1.
-  int find(std::string_view name) const {
-    if (slots_.empty()) return -1;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = hash_text(name.data(), name.size()) & mask; slots_[i].second >= 0; i = (i + 1) & mask)
-      if (slots_[i].first.size() == name.size() &&
-          same_bytes(slots_[i].first.data(), name.data(), static_cast<uint32_t>(name.size())))
-        return slots_[i].second;
-    return -1;
-  }
-
- private:
-  std::vector<std::pair<std::string_view, int>> slots_;
-};
-
 }  // namespace
 
 struct FastCaseReader::Impl {
@@ -101,7 +70,7 @@ struct FastCaseReader::Impl {
   const MeasureIndex& index;
   bool enabled = false;
   dsl::Type input;
-  NameIndex input_fields;
+  TextIndex input_fields;  // the input's field names -> field index (a hash, not a binary search)
   int f_entity = -1, f_year = -1, f_sets = -1;
   std::vector<int> set_at, measure_at, stratum_at;  // field indices, in the order of the shapes below
   std::optional<int64_t> year;
@@ -118,7 +87,7 @@ struct FastCaseReader::Impl {
   Impl(const Policy& p, const Program& prog, const MeasureIndex& i) : policy(p), program(prog), index(i) {
     input = program.input_type();
     if (!is_kind(input, Kind::Record)) return;
-    input_fields = NameIndex(input);
+    for (size_t k = 0; k < input->fields.size(); ++k) input_fields.add(input->fields[k].name, static_cast<uint32_t>(k));
     f_entity = dsl::field_index(input, "entity_type");
     f_year = dsl::field_index(input, "performance_year");
     f_sets = dsl::field_index(input, "measurement_sets");
@@ -246,7 +215,8 @@ struct FastCaseReader::Impl {
       od::value child;
       od::json_type type;
       if (field.unescaped_key().get(key) || field.value().get(child) || child.type().get(type)) return false;
-      int i = input_fields.find(key);
+      uint32_t found = input_fields.find(key);
+      int i = found == TextIndex::kNone ? -1 : static_cast<int>(found);
       if (i < 0 || i == f_entity || i == f_year || i == f_sets || filled[i]) return false;
       filled[i] = 1;
       if (type == od::json_type::null) {  // missing: fine only for an optional input

@@ -540,21 +540,7 @@ void MeasureIndex::Table::add(std::string id, const Entry& entry) {
   ids_.push_back(std::move(id));
   entries_.push_back(entry);
   entries_.back().id = ids_.back();
-  if (entries_.size() * 2 > slots_.size()) {  // at most half full: short probes
-    std::vector<uint32_t> grown(std::max<size_t>(16, slots_.size() * 2), 0);
-    slots_.swap(grown);
-    for (uint32_t k = 0; k < entries_.size(); ++k) {
-      const std::string_view key = entries_[k].id;
-      size_t i = hash_text(key.data(), key.size()) & (slots_.size() - 1);
-      while (slots_[i] != 0) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = k + 1;
-    }
-    return;
-  }
-  const size_t mask = slots_.size() - 1;
-  size_t i = hash_text(ids_.back().data(), ids_.back().size()) & mask;
-  while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = static_cast<uint32_t>(entries_.size());
+  index_.add(ids_.back(), static_cast<uint32_t>(entries_.size() - 1));
 }
 
 bool read_submission(const Document& submission, const Policy& policy, const dsl::SourcePtr& source, Document& out,

@@ -36,27 +36,21 @@ class MeasureIndex {
     std::string_view metric;  // the row's metric_type ("" without one)
     std::string_view id;      // the id, held by the index: a reader may point its values at it
   };
-  // One table's ids (the first row of an id when it repeats): open addressing over a flat array,
-  // probed once per reported measure per case (a node-based map's bucket division and pointer
-  // chase showed in the batch profile).
+  // One table's ids (the first row of an id when it repeats), probed once per reported measure
+  // per case.
   class Table {
    public:
     const Entry* find(std::string_view id) const {
-      if (slots_.empty()) return nullptr;
-      const size_t mask = slots_.size() - 1;
-      for (size_t i = hash_text(id.data(), id.size()) & mask; slots_[i] != 0; i = (i + 1) & mask) {
-        const Entry& e = entries_[slots_[i] - 1];
-        if (e.id.size() == id.size() && same_bytes(e.id.data(), id.data(), static_cast<uint32_t>(id.size()))) return &e;
-      }
-      return nullptr;
+      uint32_t k = index_.find(id);
+      return k == TextIndex::kNone ? nullptr : &entries_[k];
     }
 
    private:
     friend class MeasureIndex;
     void add(std::string id, const Entry& entry);
-    std::deque<std::string> ids_;  // stable storage behind Entry::id
+    std::deque<std::string> ids_;  // stable storage behind Entry::id and the index's keys
     std::vector<Entry> entries_;
-    std::vector<uint32_t> slots_;  // entry index + 1; 0: empty
+    TextIndex index_;
   };
 
   explicit MeasureIndex(const Policy& policy);
