@@ -130,6 +130,15 @@ Evaluator::Step Evaluator::load_failed_definition(const Instr& in, const Instr* 
   } while (0)
 
 namespace {
+// Whether JumpUnless's comparison (kept in mode >> 1) holds: (in)equality needs no order.
+// Always inline: the hot loop is past the compiler's own inlining budget (a call cost 0.6 %).
+[[gnu::always_inline]] inline bool comparison_holds(uint8_t mode, const Value& x, const Value& y) {
+  auto comparison = static_cast<Comparison>(mode >> 1);
+  return comparison == Comparison::Eq   ? same_value(x, y)
+         : comparison == Comparison::Ne ? !same_value(x, y)
+                                        : (kComparisonMask[mode >> 1] >> (compare_inline(x, y) + 1)) & 1;
+}
+
 // A loop over an empty list: its result, or false for mean, min and max (an error).
 bool empty_loop_result(const Instr& begin, Value& out) {
   switch (static_cast<LoopKind>(begin.mode)) {
@@ -723,10 +732,7 @@ void Evaluator::run(const std::vector<int>& order) {
     if constexpr (kTrace) note_parameter(step, *in);
     const Value& x = k ? top[-1] : top[-2];
     const Value& y = k ? consts[in->b] : top[-1];
-    auto comparison = static_cast<Comparison>(in->mode >> 1);
-    bool holds = comparison == Comparison::Eq   ? same_value(x, y)
-                 : comparison == Comparison::Ne ? !same_value(x, y)
-                                                : (kComparisonMask[in->mode >> 1] >> (compare_inline(x, y) + 1)) & 1;
+    bool holds = comparison_holds(in->mode, x, y);
     top -= k ? 1 : 2;
     if (!holds) ip = code + in->a;
     MERIT_NEXT();
@@ -755,11 +761,7 @@ void Evaluator::run(const std::vector<int>& order) {
     const Instr& jump = *ip;
     const Value& x = locals[in->a];
     const Value& y = consts[jump.b];
-    auto comparison = static_cast<Comparison>(jump.mode >> 1);
-    bool holds = comparison == Comparison::Eq   ? same_value(x, y)
-                 : comparison == Comparison::Ne ? !same_value(x, y)
-                                                : (kComparisonMask[jump.mode >> 1] >> (compare_inline(x, y) + 1)) & 1;
-    ip = holds ? ip + 1 : code + jump.a;
+    ip = comparison_holds(jump.mode, x, y) ? ip + 1 : code + jump.a;
     MERIT_NEXT();
   }
   op_LocalLocal:
