@@ -63,6 +63,22 @@ namespace {
 // one instruction that does the second's work too and skips it. The second stays where it is,
 // so a jump to it, and every address, are unchanged.
 void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& constants) {
+  // Jump threading: a jump to a Jump goes straight to where that one goes (the end of an inner
+  // `if` inside an outer one's branch), and a Jump to a Return is that Return (a branch that
+  // is the definition's value). Nothing moves, so every other address stays as it was.
+  auto final_target = [&](uint32_t target) {
+    for (size_t hops = 0; hops < code.size() && target < code.size() && code[target].op == OpCode::Jump; ++hops)
+      target = code[target].a;
+    return target;
+  };
+  for (Instr& in : code) {
+    if (in.op != OpCode::Jump && in.op != OpCode::JumpIfFalse && in.op != OpCode::JumpIfTrue &&
+        in.op != OpCode::JumpUnless)
+      continue;
+    in.a = final_target(in.a);
+    if (in.op == OpCode::Jump && in.a < code.size() && code[in.a].op == OpCode::Return)
+      in = Instr{OpCode::Return, 0, 0, 0, 0, in.loc};
+  }
   for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
     Instr& first = code[pc];
     const Instr& second = code[pc + 1];

@@ -541,3 +541,38 @@ TEST_CASE("interpreter: a local tested or compared at once, and two locals pushe
   // Traced, the comparison with a parameter is recorded (the JumpUnless runs as itself).
   CHECK(trace_reads_parameter(p, "x: 3\ns: c\n", "m.above", "limit"));
 }
+
+TEST_CASE("interpreter: jumps go straight to their final target", "[interpreter]") {
+  // Expected values from the rules' text. An `if` inside a branch ends with a Jump to the outer
+  // one's Jump, and a branch that is the definition's value with a Jump to its Return: the
+  // planner threads both, so no jump lands on a Jump or a Return.
+  const std::string rules =
+      "module m\n"
+      "def nested = if input.x > 2 then (if input.x > 5 then 1 else 2) else 3\n"
+      "def cases = case when input.x == 1 then 10 when input.x == 2 then (if input.x > 0 then 20 else 21) else 30 end\n"
+      "def scaled = input.x * $2 + $0.50\n";
+  auto at = [&](const std::string& x) { return run(rules, "x: " + x + "\n"); };
+  Run one = at("1"), two = at("2"), three = at("3"), six = at("6");
+  CHECK(one.r.values["m.nested"] == "3");
+  CHECK(three.r.values["m.nested"] == "2");
+  CHECK(six.r.values["m.nested"] == "1");
+  CHECK(one.r.values["m.cases"] == "10");
+  CHECK(two.r.values["m.cases"] == "20");
+  CHECK(six.r.values["m.cases"] == "30");
+  CHECK(one.r.values["m.scaled"] == "$2.50");  // a number times money is money
+  CHECK(six.r.values["m.scaled"] == "$12.50");
+
+  const engine::Program& p = *one.c->policy.program;
+  const auto& code = p.code();
+  size_t jumps = 0;
+  for (const engine::Instr& in : code) {
+    if (in.op != engine::OpCode::Jump && in.op != engine::OpCode::JumpIfFalse && in.op != engine::OpCode::JumpIfTrue &&
+        in.op != engine::OpCode::JumpUnless)
+      continue;
+    ++jumps;
+    REQUIRE(in.a < code.size());
+    CHECK(code[in.a].op != engine::OpCode::Jump);
+    if (in.op == engine::OpCode::Jump) CHECK(code[in.a].op != engine::OpCode::Return);
+  }
+  CHECK(jumps > 0);
+}
