@@ -223,6 +223,8 @@ inline bool same_value(const Value& a, const Value& b) {
   if (a.kind == ValueKind::String || a.kind == ValueKind::Symbol)
     return a.size == b.size && same_bytes(a.chars, b.chars, a.size);
   if (a.kind == ValueKind::Bool) return a.flag == b.flag;
+  if ((a.kind == ValueKind::Number || a.kind == ValueKind::Money) && a.number.scale() == b.number.scale())
+    return a.number.coefficient() == b.number.coefficient();  // same scale: the same digits
   return same_value_other(a, b);
 }
 
