@@ -587,9 +587,17 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(IndexTable) MERIT_HOT(IndexList) MERIT_HOT(MakeList) MERIT_HOT(MakeRecord) MERIT_HOT(TryBegin) MERIT_HOT(TryEnd)
   MERIT_HOT(LoopBegin) MERIT_HOT(LoopNext) MERIT_HOT(CallBuiltin) MERIT_HOT(LocalField) MERIT_HOT(StoreKeep)
   MERIT_HOT(LocalIfFalse) MERIT_HOT(LocalIfTrue) MERIT_HOT(LocalUnless) MERIT_HOT(LocalLocal)
-  // A trace records the parameter a JumpUnless compares with: traced, LocalUnless is only its
-  // Local, and the JumpUnless after it runs as itself.
-  if constexpr (kTrace) dispatch[static_cast<size_t>(OpCode::LocalUnless)] = &&op_Local;
+  MERIT_HOT(FieldIfFalse) MERIT_HOT(FieldIfTrue) MERIT_HOT(FieldUnless) MERIT_HOT(FieldStore)
+  MERIT_HOT(DefIfFalse) MERIT_HOT(DefIfTrue)
+  // A trace records the parameter a JumpUnless compares with and the definitions read: traced,
+  // LocalUnless and FieldUnless are only their Local and LocalField, and the JumpUnless after
+  // them runs as itself; DefIfFalse and DefIfTrue are their LoadDef.
+  if constexpr (kTrace) {
+    dispatch[static_cast<size_t>(OpCode::LocalUnless)] = &&op_Local;
+    dispatch[static_cast<size_t>(OpCode::FieldUnless)] = &&op_LocalField;
+    dispatch[static_cast<size_t>(OpCode::DefIfFalse)] = &&op_LoadDef;
+    dispatch[static_cast<size_t>(OpCode::DefIfTrue)] = &&op_LoadDef;
+  }
 #undef MERIT_HOT
 // One pointer, to the next instruction: the one running is ip[-1] (`in`), so that the pointer
 // the dispatch needs stays in a register.
@@ -787,6 +795,47 @@ void Evaluator::run(const std::vector<int>& order) {
     top[1] = locals[ip->a];
     top += 2;
     ++ip;  // the second Local, done
+    MERIT_NEXT();
+  // A LocalField fused with the instruction after its Field, which is ip[1] here (ip is at the
+  // Field). When the field cannot be read, only the Local is done, as LocalField does: the
+  // Field then reports the problem, and the instruction after it runs as itself.
+#define MERIT_FIELD_OF_LOCAL(v)   \
+  const Value& r = locals[in->flags]; \
+  if (!has_field(r, in->a)) {         \
+    *top++ = r;                       \
+    MERIT_NEXT();                     \
+  }                                   \
+  const Value& v = r.items[in->a]
+  op_FieldIfFalse: {
+    MERIT_FIELD_OF_LOCAL(v);
+    ip = v.flag ? ip + 2 : code + ip[1].a;
+    MERIT_NEXT();
+  }
+  op_FieldIfTrue: {
+    MERIT_FIELD_OF_LOCAL(v);
+    ip = v.flag ? code + ip[1].a : ip + 2;
+    MERIT_NEXT();
+  }
+  op_FieldUnless: {
+    MERIT_FIELD_OF_LOCAL(v);
+    const Instr& jump = ip[1];
+    ip = comparison_holds(jump.mode, v, consts[jump.b]) ? ip + 2 : code + jump.a;
+    MERIT_NEXT();
+  }
+  op_FieldStore: {
+    MERIT_FIELD_OF_LOCAL(v);
+    locals[ip[1].a] = v;
+    ip += 2;
+    MERIT_NEXT();
+  }
+#undef MERIT_FIELD_OF_LOCAL
+  op_DefIfFalse:
+    if (state[in->a] != Outcome::State::Ok) goto op_LoadDef;  // which reports the failure
+    ip = values[in->a].flag ? ip + 1 : code + ip->a;
+    MERIT_NEXT();
+  op_DefIfTrue:
+    if (state[in->a] != Outcome::State::Ok) goto op_LoadDef;
+    ip = values[in->a].flag ? code + ip->a : ip + 1;
     MERIT_NEXT();
   op_IndexTable: {  // a miss goes to cold, which raises R703 (or a ?? handler takes it)
     uint32_t n = in->a;

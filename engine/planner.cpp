@@ -139,6 +139,26 @@ void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& 
       begin.flags |= kLoopCompareBody;
     }
   }
+  // A field of a local (a LocalField, its Field skipped) used at once by the instruction after
+  // the Field -- tested (`if m.end_to_end then`), compared with a constant (`when m.kind ==
+  // "cahps"`) or bound (`let counts = m.strata[0]`... `meta = ...`) -- and a definition tested
+  // at once (`if eligibility.small_practice then`): one instruction. Last, so that the loop
+  // bodies marked above keep their LocalField.
+  for (size_t pc = 0; pc + 2 < code.size(); ++pc) {
+    Instr& first = code[pc];
+    const Instr& after = code[pc + 2];
+    if (first.op != OpCode::LocalField) continue;
+    if (after.op == OpCode::JumpIfFalse) first.op = OpCode::FieldIfFalse;
+    else if (after.op == OpCode::JumpIfTrue) first.op = OpCode::FieldIfTrue;
+    else if (after.op == OpCode::JumpUnless && (after.mode & kConstOperand)) first.op = OpCode::FieldUnless;
+    else if (after.op == OpCode::Store) first.op = OpCode::FieldStore;
+  }
+  for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
+    Instr& first = code[pc];
+    if (first.op != OpCode::LoadDef) continue;
+    if (code[pc + 1].op == OpCode::JumpIfFalse) first.op = OpCode::DefIfFalse;
+    else if (code[pc + 1].op == OpCode::JumpIfTrue) first.op = OpCode::DefIfTrue;
+  }
 }
 
 struct Emitter {
@@ -621,8 +641,8 @@ void Planner::fold_constant_definitions(Program& p) {
     bool reads_input = false;
     for (uint32_t pc = def.code_begin; pc < def.code_end && !reads_input; ++pc) {
       const Instr& in = p.code_[pc];
-      reads_input = in.op == OpCode::Input || in.op == OpCode::InputField ||
-                    (in.op == OpCode::LoadDef && !constant[in.a]);
+      bool loads_definition = in.op == OpCode::LoadDef || in.op == OpCode::DefIfFalse || in.op == OpCode::DefIfTrue;
+      reads_input = in.op == OpCode::Input || in.op == OpCode::InputField || (loads_definition && !constant[in.a]);
     }
     if (reads_input) continue;
     constant[d] = 1;

@@ -58,7 +58,9 @@ std::string Program::disassemble() const {
       switch (in.op) {
         case OpCode::Const: arg = to_string(constants_[in.a]); break;
         case OpCode::Param: arg = fmt::format("{} = {}", parameters_[in.b].name, to_string(constants_[in.a])); break;
-        case OpCode::LoadDef: arg = definitions_[in.a].name; break;
+        case OpCode::LoadDef:
+        case OpCode::DefIfFalse:
+        case OpCode::DefIfTrue: arg = definitions_[in.a].name; break;
         case OpCode::Field:
         case OpCode::InputField: arg = fmt::format("#{} {}", in.a, field_names_[in.b]); break;
         case OpCode::Local:
@@ -68,7 +70,11 @@ std::string Program::disassemble() const {
         case OpCode::LocalIfTrue:
         case OpCode::LocalUnless:
         case OpCode::LocalLocal: arg = fmt::format("slot {}", in.a); break;
-        case OpCode::LocalField: arg = fmt::format("slot {} #{} {}", in.flags, in.a, field_names_[in.b]); break;
+        case OpCode::LocalField:
+        case OpCode::FieldIfFalse:
+        case OpCode::FieldIfTrue:
+        case OpCode::FieldUnless:
+        case OpCode::FieldStore: arg = fmt::format("slot {} #{} {}", in.flags, in.a, field_names_[in.b]); break;
         case OpCode::JumpUnless: {
           static const char* names[] = {"==", "!=", "<", "<=", ">", ">="};
           std::string rhs = (in.mode & kConstOperand)

@@ -55,7 +55,14 @@ namespace merit::engine {
   X(LocalIfFalse) /* Local a; JumpIfFalse: jump on the local's flag, nothing pushed             */\
   X(LocalIfTrue)  /* Local a; JumpIfTrue                                                        */\
   X(LocalUnless)  /* Local a; JumpUnless with a constant operand: compare the local in place    */\
-  X(LocalLocal)   /* Local a; Local (or a Local* above): push both                              */
+  X(LocalLocal)   /* Local a; Local (or a Local* above): push both                              */\
+  /* A LocalField (its Field skipped too) fused with the instruction after the Field:           */\
+  X(FieldIfFalse) /* LocalField; JumpIfFalse: jump on the field's flag, nothing pushed          */\
+  X(FieldIfTrue)  /* LocalField; JumpIfTrue                                                     */\
+  X(FieldUnless)  /* LocalField; JumpUnless with a constant operand: compare the field in place */\
+  X(FieldStore)   /* LocalField; Store: copy the field into a local                             */\
+  X(DefIfFalse)   /* LoadDef a; JumpIfFalse: jump on the definition's flag, nothing pushed      */\
+  X(DefIfTrue)    /* LoadDef a; JumpIfTrue                                                      */
 
 enum class OpCode : uint8_t {
 #define MERIT_OP_ENUM(name) name,

@@ -576,3 +576,60 @@ TEST_CASE("interpreter: jumps go straight to their final target", "[interpreter]
   }
   CHECK(jumps > 0);
 }
+
+TEST_CASE("interpreter: a field of a local or a definition used at once, in one step", "[interpreter]") {
+  // Expected values from the rules' text, both sides of each branch. The planner fuses a
+  // LocalField with the JumpIfFalse, JumpIfTrue, JumpUnless (constant) or Store after its Field
+  // (FieldIfFalse, FieldIfTrue, FieldUnless, FieldStore), and a LoadDef with a JumpIfFalse or
+  // JumpIfTrue (DefIfFalse, DefIfTrue).
+  const std::string rules =
+      "module m\n"
+      "def tested = map(input.rs, r => if r.b then r.n else 0)\n"
+      "def either = map(input.rs, r => if r.b or r.n > 3 then 1 else 2)\n"
+      "def kinds = map(input.rs, r => case when r.s == \"a\" then 1 when r.n >= param.k then 2 else 3 end)\n"
+      "def bound = map(input.rs, r => let n = r.n, s = r.s in if s == \"a\" then n * 10 else n)\n"
+      "def big = input.x > 2\n"
+      "def by_def = if big then \"big\" else \"small\"\n"
+      "def by_def_or = if big or input.x == 1 then 1 else 0\n";
+  const std::string inputs = "x: number\nrs: \"list<{n: number, s: string, b: bool}>\"\n";
+  const std::string params = "k: {value: 4, cite: \"test\"}\n";
+  const std::string rs = "rs:\n  - {n: 2, s: \"a\", b: true}\n  - {n: 4, s: \"b\", b: false}\n  - {n: 1, s: \"c\", b: false}\n";
+  Run one = run(rules, "x: 1\n" + rs, inputs, params);
+  CHECK(one.r.values["m.tested"] == "[2, 0, 0]");
+  CHECK(one.r.values["m.either"] == "[1, 1, 2]");   // b; n = 4 > 3; neither
+  CHECK(one.r.values["m.kinds"] == "[1, 2, 3]");    // s == "a"; 4 >= k; 1 < k
+  CHECK(one.r.values["m.bound"] == "[20, 4, 1]");
+  CHECK(one.r.values["m.by_def"] == "\"small\"");
+  CHECK(one.r.values["m.by_def_or"] == "1");        // x == 1
+  Run two = run(rules, "x: 2\n" + rs, inputs, params);
+  CHECK(two.r.values["m.by_def"] == "\"small\"");
+  CHECK(two.r.values["m.by_def_or"] == "0");
+  Run three = run(rules, "x: 3\n" + rs, inputs, params);
+  CHECK(three.r.values["m.by_def"] == "\"big\"");
+  CHECK(three.r.values["m.by_def_or"] == "1");
+
+  const engine::Program& p = *one.c->policy.program;
+  std::string plan = p.disassemble();
+  for (const char* op : {"FieldIfFalse", "FieldIfTrue", "FieldUnless", "FieldStore", "DefIfFalse", "DefIfTrue"}) {
+    INFO(op);
+    CHECK(plan.find(op) != std::string::npos);
+  }
+  // A definition that tests another one that reads input is not computed at compile time.
+  CHECK_FALSE(p.folded(p.find_definition("m.by_def")));
+  // Traced, the comparison with a parameter and the definition tested are recorded.
+  CHECK(trace_reads_parameter(p, "x: 1\n" + rs, "m.kinds", "k"));
+  engine::Evaluator ev(p);
+  dsl::Diagnostics diags;
+  engine::Value input;
+  auto source = dsl::Source::from_text("in.yaml", "x: 3\n" + rs);
+  auto doc = engine::parse_document(source, diags);
+  REQUIRE(doc);
+  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source));
+  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
+  CHECK(traced.values[static_cast<size_t>(p.find_definition("m.by_def"))].text() == "big");
+  bool reads_big = false;
+  for (const auto& step : traced.trace.steps)
+    if (step.definition == p.find_definition("m.by_def"))
+      for (int d : step.definitions_read) reads_big = reads_big || d == p.find_definition("m.big");
+  CHECK(reads_big);
+}
