@@ -78,7 +78,7 @@ bool hash_other(const Value& v, uint64_t& x) {
 
 inline bool hash_into(const Value& v, uint64_t& h) {
   uint64_t x;
-  if (v.kind == ValueKind::String || v.kind == ValueKind::Symbol) x = hash_text(v.chars, v.size);
+  if (v.kind == ValueKind::String || v.kind == ValueKind::Symbol) x = v.text_hash();  // made with the string
   else if (!hash_other(v, x)) return false;
   h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   return true;

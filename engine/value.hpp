@@ -23,14 +23,49 @@ using dsl::Decimal;
 
 enum class ValueKind : uint8_t { Missing, Bool, Number, Money, String, Symbol, List, Record, Table };
 
+// A hash of n bytes of text, for table keys and id maps. Keys are short (measure ids, submission
+// methods): eight bytes at a time, one multiply each, inline -- a look-up per measure per case
+// made the library's byte hash a hot spot.
+inline uint64_t hash_text(const char* p, size_t n) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = n * kMul;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  if (n) {  // 1 to 7 bytes left: overlapping fixed-size loads (a variable-size copy is a call)
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else {
+      w = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
+          static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
+    }
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  return h;
+}
 struct TableData;
 
 struct Value {
   // Numbers use `number`; strings, lists, records and tables use the pointer that shares its
-  // bytes (the kind says which). 32 bytes in all, copied by value everywhere.
+  // bytes (the kind says which). 32 bytes in all, copied by value everywhere. A string carries
+  // the hash of its text, made once where the string is made (reading the input, planning), so
+  // that a table look-up or an equality test by it (a measure id, once per measure per case)
+  // does not read the text again.
+  struct TextRef {
+    const char* chars;
+    uint32_t hash;
+  };
   union {
     Decimal number;
-    const char* chars;
+    TextRef text_ref;
     const Value* items;
     const TableData* table;
   };
@@ -55,7 +90,7 @@ struct Value {
   static Value str(std::string_view s, bool symbol = false) {
     Value v;
     v.kind = symbol ? ValueKind::Symbol : ValueKind::String;
-    v.chars = s.data();
+    v.text_ref = {s.data(), static_cast<uint32_t>(hash_text(s.data(), s.size()))};
     v.size = static_cast<uint32_t>(s.size());
     return v;
   }
@@ -79,7 +114,8 @@ struct Value {
     v.table = t;
     return v;
   }
-  std::string_view text() const { return {chars, size}; }
+  std::string_view text() const { return {text_ref.chars, size}; }
+  uint32_t text_hash() const { return text_ref.hash; }
   bool is_missing() const { return kind == ValueKind::Missing; }
 };
 
@@ -126,34 +162,6 @@ inline int compare_inline(const Value& a, const Value& b) {
   return compare_values(a, b);
 }
 
-// A hash of n bytes of text, for table keys and id maps. Keys are short (measure ids, submission
-// methods): eight bytes at a time, one multiply each, inline -- a look-up per measure per case
-// made the library's byte hash a hot spot.
-inline uint64_t hash_text(const char* p, size_t n) {
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = n * kMul;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  if (n) {  // 1 to 7 bytes left: overlapping fixed-size loads (a variable-size copy is a call)
-    uint64_t w;
-    if (n >= 4) {
-      uint32_t lo, hi;
-      std::memcpy(&lo, p, 4);
-      std::memcpy(&hi, p + n - 4, 4);
-      w = (static_cast<uint64_t>(hi) << 32) | lo;
-    } else {
-      w = static_cast<uint8_t>(p[0]) | static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8 |
-          static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1])) << 16;
-    }
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  return h;
-}
 // Whether n bytes at a and b are equal. Policy strings are short (ids, methods, kinds), so up to
 // 16 bytes this is two overlapping loads per side instead of a call to memcmp.
 inline bool same_bytes(const char* a, const char* b, uint32_t n) {
@@ -221,7 +229,7 @@ bool same_value_other(const Value& a, const Value& b);
 inline bool same_value(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   if (a.kind == ValueKind::String || a.kind == ValueKind::Symbol)
-    return a.size == b.size && same_bytes(a.chars, b.chars, a.size);
+    return a.size == b.size && a.text_ref.hash == b.text_ref.hash && same_bytes(a.text_ref.chars, b.text_ref.chars, a.size);
   if (a.kind == ValueKind::Bool) return a.flag == b.flag;
   if ((a.kind == ValueKind::Number || a.kind == ValueKind::Money) && a.number.scale() == b.number.scale())
     return a.number.coefficient() == b.number.coefficient();  // same scale: the same digits
