@@ -3,6 +3,7 @@
 #include "engine/interpreter.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,20 @@ Value constant_value(const Datum& d, const dsl::Type& type, std::deque<std::stri
 
 namespace {
 
+// The superinstruction an instruction that pushes a value becomes when the instruction `next`
+// tests that value at once: a JumpIfFalse, a JumpIfTrue, or (where there is a form for it) a
+// JumpUnless with a constant operand. None otherwise.
+struct TestedForms {
+  OpCode if_false, if_true;
+  std::optional<OpCode> unless;
+};
+std::optional<OpCode> tested_form(const Instr& next, const TestedForms& forms) {
+  if (next.op == OpCode::JumpIfFalse) return forms.if_false;
+  if (next.op == OpCode::JumpIfTrue) return forms.if_true;
+  if (next.op == OpCode::JumpUnless && (next.mode & kConstOperand)) return forms.unless;
+  return std::nullopt;
+}
+
 // The most frequent pairs of a scoring program (`x.points`: Local then Field; `let` bindings
 // used at once: Store then Local of the same slot; a local tested or compared at once) become
 // one instruction that does the second's work too and skips it. The second stays where it is,
@@ -95,9 +110,8 @@ void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& 
     Instr& first = code[pc];
     const Instr& second = code[pc + 1];
     if (first.op != OpCode::Local) continue;
-    if (second.op == OpCode::JumpIfFalse) first.op = OpCode::LocalIfFalse;
-    else if (second.op == OpCode::JumpIfTrue) first.op = OpCode::LocalIfTrue;
-    else if (second.op == OpCode::JumpUnless && (second.mode & kConstOperand)) first.op = OpCode::LocalUnless;
+    if (auto form = tested_form(second, {OpCode::LocalIfFalse, OpCode::LocalIfTrue, OpCode::LocalUnless}))
+      first.op = *form;
   }
   for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
     const OpCode second = code[pc + 1].op;
@@ -141,23 +155,22 @@ void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& 
   }
   // A field of a local (a LocalField, its Field skipped) used at once by the instruction after
   // the Field -- tested (`if m.end_to_end then`), compared with a constant (`when m.kind ==
-  // "cahps"`) or bound (`let counts = m.strata[0]`... `meta = ...`) -- and a definition tested
-  // at once (`if eligibility.small_practice then`): one instruction. Last, so that the loop
-  // bodies marked above keep their LocalField.
+  // "cahps"`) or bound (`let n = r.numerator in`) -- and a definition tested at once (`if
+  // eligibility.small_practice then`): one instruction. Last, so that the loop bodies marked
+  // above keep their LocalField.
   for (size_t pc = 0; pc + 2 < code.size(); ++pc) {
     Instr& first = code[pc];
     const Instr& after = code[pc + 2];
     if (first.op != OpCode::LocalField) continue;
-    if (after.op == OpCode::JumpIfFalse) first.op = OpCode::FieldIfFalse;
-    else if (after.op == OpCode::JumpIfTrue) first.op = OpCode::FieldIfTrue;
-    else if (after.op == OpCode::JumpUnless && (after.mode & kConstOperand)) first.op = OpCode::FieldUnless;
-    else if (after.op == OpCode::Store) first.op = OpCode::FieldStore;
+    if (auto form = tested_form(after, {OpCode::FieldIfFalse, OpCode::FieldIfTrue, OpCode::FieldUnless}))
+      first.op = *form;
+    else if (after.op == OpCode::Store)
+      first.op = OpCode::FieldStore;
   }
   for (size_t pc = 0; pc + 1 < code.size(); ++pc) {
     Instr& first = code[pc];
     if (first.op != OpCode::LoadDef) continue;
-    if (code[pc + 1].op == OpCode::JumpIfFalse) first.op = OpCode::DefIfFalse;
-    else if (code[pc + 1].op == OpCode::JumpIfTrue) first.op = OpCode::DefIfTrue;
+    if (auto form = tested_form(code[pc + 1], {OpCode::DefIfFalse, OpCode::DefIfTrue, std::nullopt})) first.op = *form;
   }
 }
 
