@@ -51,6 +51,7 @@ inline uint64_t hash_text(const char* p, size_t n) {
   }
   return h;
 }
+
 struct TableData;
 
 struct Value {
