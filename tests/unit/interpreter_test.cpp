@@ -2,6 +2,7 @@
 // language's definition (docs/dsl.md), not copied from output.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -36,23 +37,34 @@ std::string value(const std::string& expr, const std::string& input = "x: 1\n", 
   return r.r.values["m.v"];
 }
 
-// Whether a traced evaluation (merit explain) of `input_yaml` records that `definition` read
-// parameter `parameter`.
-bool trace_reads_parameter(const engine::Program& p, const std::string& input_yaml, const std::string& definition,
-                           const std::string& parameter) {
+// What a traced evaluation (merit explain) of `input_yaml` records for `definition`: the step
+// (what it read) and its value as text ("" when the input does not bind or it failed).
+struct Traced {
+  engine::TraceStep step;
+  std::string value;
+};
+Traced traced(const engine::Program& p, const std::string& input_yaml, const std::string& definition) {
   engine::Evaluator ev(p);
   dsl::Diagnostics diags;
   engine::Value input;
   auto source = dsl::Source::from_text("in.yaml", input_yaml);
   auto doc = engine::parse_document(source, diags);
-  if (!doc || !engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source))
-    return false;
-  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
+  if (!doc || !engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source)) return {};
+  const engine::Outcome& outcome = ev.evaluate(input, {true, {}});
   int d = p.find_definition(definition);
-  for (const auto& step : traced.trace.steps)
-    if (step.definition == d)
-      for (int q : step.parameters_read)
-        if (p.parameters()[static_cast<size_t>(q)].name == parameter) return true;
+  Traced out;
+  for (const auto& step : outcome.trace.steps)
+    if (step.definition == d) out.step = step;
+  if (d >= 0 && outcome.state[static_cast<size_t>(d)] == engine::Outcome::State::Ok)
+    out.value = engine::to_string(outcome.values[static_cast<size_t>(d)]);
+  return out;
+}
+
+// Whether that traced evaluation records that `definition` read parameter `parameter`.
+bool trace_reads_parameter(const engine::Program& p, const std::string& input_yaml, const std::string& definition,
+                           const std::string& parameter) {
+  for (int q : traced(p, input_yaml, definition).step.parameters_read)
+    if (p.parameters()[static_cast<size_t>(q)].name == parameter) return true;
   return false;
 }
 
@@ -618,18 +630,8 @@ TEST_CASE("interpreter: a field of a local or a definition used at once, in one 
   CHECK_FALSE(p.folded(p.find_definition("m.by_def")));
   // Traced, the comparison with a parameter and the definition tested are recorded.
   CHECK(trace_reads_parameter(p, "x: 1\n" + rs, "m.kinds", "k"));
-  engine::Evaluator ev(p);
-  dsl::Diagnostics diags;
-  engine::Value input;
-  auto source = dsl::Source::from_text("in.yaml", "x: 3\n" + rs);
-  auto doc = engine::parse_document(source, diags);
-  REQUIRE(doc);
-  REQUIRE(engine::bind_input(*doc, p.inputs(), p.input_type(), true, ev.arena(), input, diags, source));
-  const engine::Outcome& traced = ev.evaluate(input, {true, {}});
-  CHECK(traced.values[static_cast<size_t>(p.find_definition("m.by_def"))].text() == "big");
-  bool reads_big = false;
-  for (const auto& step : traced.trace.steps)
-    if (step.definition == p.find_definition("m.by_def"))
-      for (int d : step.definitions_read) reads_big = reads_big || d == p.find_definition("m.big");
-  CHECK(reads_big);
+  Traced by_def = traced(p, "x: 3\n" + rs, "m.by_def");
+  CHECK(by_def.value == "\"big\"");
+  const auto& read = by_def.step.definitions_read;
+  CHECK(std::find(read.begin(), read.end(), p.find_definition("m.big")) != read.end());
 }
