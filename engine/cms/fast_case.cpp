@@ -25,6 +25,12 @@ constexpr int kMaxDepth = ondemand_util::kMaxDepth;
 
 bool is_kind(const dsl::Type& t, Kind k) { return t && t->kind == k; }
 
+// The measure kinds the reader writes (docs/inputs.md), made once: a string carries its text's
+// hash, which these need not compute again for every measure of every line.
+const Value kKindBoolean = Value::str("boolean");
+const Value kKindPerformance = Value::str("performance");
+const Value kKindProportion = Value::str("proportion");
+
 
 // A record type with exactly these fields, each of the given kind; their indices in `at`.
 bool record_shape(const dsl::Type& t, std::initializer_list<std::pair<const char*, Kind>> fields, std::vector<int>& at) {
@@ -289,7 +295,7 @@ struct FastCaseReader::Impl {
     if (type == od::json_type::boolean) {
       bool b;
       if (v.get_bool().get(b)) return false;
-      m[measure_at[1]] = Value::str("boolean");
+      m[measure_at[1]] = kKindBoolean;
       m[measure_at[2]] = Value::boolean(b);
       return true;
     }
@@ -371,7 +377,7 @@ struct FastCaseReader::Impl {
     if (has_strata) {  // Multi: every stratum as read
       Value* items = arena.values(strata.size() - strata_begin);
       std::copy(strata.begin() + static_cast<long>(strata_begin), strata.end(), items);
-      m[measure_at[1]] = Value::str("performance");
+      m[measure_at[1]] = kKindPerformance;
       m[measure_at[7]] = Value::list(items, static_cast<uint32_t>(strata.size() - strata_begin));
       strata.resize(strata_begin);
       return true;
@@ -379,14 +385,14 @@ struct FastCaseReader::Impl {
     if (single_seen) {  // Single: the value's own counts
       Value* item = arena.values(1);
       if (!stratum_value(single, "", arena, *item)) return false;
-      m[measure_at[1]] = Value::str("performance");
+      m[measure_at[1]] = kKindPerformance;
       m[measure_at[7]] = Value::list(item, 1);
       return true;
     }
     if (has_numerator || has_denominator) {  // a proportion (non-proportion measures: the reference path)
       if (metric == "nonProportion" || (metric.empty() && hint)) return false;
       if (!has_numerator || !has_denominator || *denominator < *numerator) return false;
-      m[measure_at[1]] = Value::str("proportion");
+      m[measure_at[1]] = kKindProportion;
       m[measure_at[3]] = Value::num(*numerator);
       m[measure_at[4]] = Value::num(*denominator);
       return true;
