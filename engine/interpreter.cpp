@@ -983,8 +983,17 @@ void Evaluator::run(const std::vector<int>& order) {
         MERIT_NEXT();
       case dsl::Builtin::Contains: {
         const Value& xs = top[-2];
+        const Value& x = top[-1];
         bool found = false;
-        for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], top[-1]);
+        if (x.kind == ValueKind::String) {  // ids and methods (five per quality measure): hash first, inline
+          for (uint32_t i = 0; i < xs.size && !found; ++i) {
+            const Value& y = xs.items[i];
+            found = y.text_ref.hash == x.text_ref.hash && y.size == x.size && y.kind == x.kind &&
+                    same_bytes(y.text_ref.chars, x.text_ref.chars, x.size);
+          }
+        } else {
+          for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], x);
+        }
         --top;
         top[-1] = Value::boolean(found);
         MERIT_NEXT();
