@@ -282,9 +282,11 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
               // x against every bound: x's coefficient read once, and a bound with no more
               // fractional digits than x (a benchmark's 2 against a rate's 18) brought to x's scale
               // in one exact multiplication; anything else through dsl::compare.
+              // The last bound x reaches is the first one reached scanning from the end, for
+              // bounds in any order: the loop stops there.
               const __int128 xc = x.number.coefficient();
               const int xs = x.number.scale();
-              for (uint32_t i = 0; i < b.size; ++i) {
+              for (uint32_t i = b.size; i-- > 0;) {
                 const Decimal& bound = b.items[i].number;
                 const int gap = xs - bound.scale();
                 __int128 y = bound.coefficient();
@@ -295,7 +297,10 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
                 } else {
                   c = dsl::compare(x.number, bound);
                 }
-                if (inverse ? c <= 0 : c >= 0) k = static_cast<int>(i);
+                if (inverse ? c <= 0 : c >= 0) {
+                  k = static_cast<int>(i);
+                  break;
+                }
               }
               Decimal pos = Decimal::from_int(k);
               if (k >= 0 && static_cast<uint32_t>(k) + 1 < b.size) {

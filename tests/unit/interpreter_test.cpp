@@ -218,6 +218,14 @@ TEST_CASE("interpreter: decile interpolation (cms-data.md section 5.1)", "[inter
   // Just above 20 on an inverse benchmark: k = 0 and (30 - x) / 10 = 0.9999999999999999999,
   // which 18 digits round (half-even) to 1.
   CHECK(at("20.000000000000000001", "[30, 20, 10]", ", true") == "1");
+  // Bounds out of order: still the LAST bound reached (the built-in's definition), not the
+  // first one a scan in either direction meets. 5 reaches 1 and 3 (indices 0 and 2): k = 2,
+  // and 2 + (5 - 3) / (7 - 3) = 2.5; 8 reaches 1, 3 and 7: k = 3, the last bound, so 3.
+  CHECK(at("5", "[1, 9, 3, 7]") == "2.5");
+  CHECK(at("8", "[1, 9, 3, 7]") == "3");
+  CHECK(at("2", "[1, 9, 3, 7]") == "0.125");  // k = 0: (2 - 1) / (9 - 1)
+  // Inverse, out of order: 4 <= 9, 5 and 7 (indices 1, 2, 3): k = 3, the last: 3.
+  CHECK(at("4", "[3, 9, 5, 7]", ", true") == "3");
 }
 
 TEST_CASE("interpreter: tables and the ?? fallback", "[interpreter]") {
