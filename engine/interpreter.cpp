@@ -389,7 +389,12 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
           locals_[in.a] = list.items[0];
           return {ip, top, true};
         }
-        case OpCode::LoopNext: {
+        case OpCode::LoopNext:
+        case OpCode::LoopNextMap:
+        case OpCode::LoopNextFilter:
+        case OpCode::LoopNextSum:
+        case OpCode::LoopNextAny:
+        case OpCode::LoopNextAll: {
           Loop& L = loops_[nloops_ - 1];
           Value v = *--top;
           auto kind = static_cast<LoopKind>(in.mode);
@@ -594,6 +599,7 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(LocalIfFalse) MERIT_HOT(LocalIfTrue) MERIT_HOT(LocalUnless) MERIT_HOT(LocalLocal)
   MERIT_HOT(FieldIfFalse) MERIT_HOT(FieldIfTrue) MERIT_HOT(FieldUnless) MERIT_HOT(FieldStore)
   MERIT_HOT(DefIfFalse) MERIT_HOT(DefIfTrue)
+  MERIT_HOT(LoopNextMap) MERIT_HOT(LoopNextFilter) MERIT_HOT(LoopNextSum) MERIT_HOT(LoopNextAny) MERIT_HOT(LoopNextAll)
   // A trace records the parameter a JumpUnless compares with and the definitions read: traced,
   // LocalUnless and FieldUnless are only their Local and LocalField, and the JumpUnless after
   // them runs as itself; DefIfFalse and DefIfTrue are their LoadDef.
@@ -981,6 +987,64 @@ void Evaluator::run(const std::vector<int>& order) {
     ip = code + in->b;
     MERIT_NEXT();
   }
+  // One kind each. Not the last element: fold it, bind the next one and go back to the body.
+  // The last: the loop's value replaces the body's. Sum's overflow is reported by cold, which
+  // runs the step again (nothing was changed before it goes there).
+#define MERIT_LOOP_ADVANCE(L)                \
+  if (++(L).index < (L).size) {              \
+    --top;                                   \
+    locals[in->a] = (L).items[(L).index];    \
+    ip = code + in->b;                       \
+    MERIT_NEXT();                            \
+  }                                          \
+  --nloops_
+  op_LoopNextMap: {
+    Loop& L = loops[nloops_ - 1];
+    L.out[L.index] = top[-1];
+    MERIT_LOOP_ADVANCE(L);
+    top[-1] = Value::list(L.out, L.size);
+    MERIT_NEXT();
+  }
+  op_LoopNextFilter: {
+    Loop& L = loops[nloops_ - 1];
+    if (top[-1].flag) L.out[L.out_size++] = L.items[L.index];
+    MERIT_LOOP_ADVANCE(L);
+    top[-1] = Value::list(L.out, L.out_size);
+    MERIT_NEXT();
+  }
+  op_LoopNextSum: {
+    Loop& L = loops[nloops_ - 1];
+    Decimal r;
+    if (!dsl::add(L.acc.number, top[-1].number, r)) goto cold_op;
+    L.acc.number = r;
+    L.acc.kind = top[-1].kind;  // money stays money
+    MERIT_LOOP_ADVANCE(L);
+    top[-1] = L.acc;
+    MERIT_NEXT();
+  }
+  op_LoopNextAny: {  // the first true element ends the loop
+    Loop& L = loops[nloops_ - 1];
+    if (top[-1].flag) {
+      top[-1] = Value::boolean(true);
+      --nloops_;
+      MERIT_NEXT();
+    }
+    MERIT_LOOP_ADVANCE(L);
+    top[-1] = Value::boolean(false);
+    MERIT_NEXT();
+  }
+  op_LoopNextAll: {  // the first false element ends the loop
+    Loop& L = loops[nloops_ - 1];
+    if (!top[-1].flag) {
+      top[-1] = Value::boolean(false);
+      --nloops_;
+      MERIT_NEXT();
+    }
+    MERIT_LOOP_ADVANCE(L);
+    top[-1] = Value::boolean(true);
+    MERIT_NEXT();
+  }
+#undef MERIT_LOOP_ADVANCE
   op_CallBuiltin:  // the common cheap ones here; the rest (and every error) in cold
     switch (static_cast<dsl::Builtin>(in->a)) {
       case dsl::Builtin::Count:

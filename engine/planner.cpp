@@ -172,6 +172,19 @@ void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& 
     if (first.op != OpCode::LoadDef) continue;
     if (auto form = tested_form(code[pc + 1], {OpCode::DefIfFalse, OpCode::DefIfTrue, std::nullopt})) first.op = *form;
   }
+  // The commonest loop kinds get a LoopNext of their own (after the loop marking above, which
+  // looks for LoopNext): one step per element with no branch on the kind.
+  for (Instr& in : code) {
+    if (in.op != OpCode::LoopNext) continue;
+    switch (static_cast<LoopKind>(in.mode)) {
+      case LoopKind::Map: in.op = OpCode::LoopNextMap; break;
+      case LoopKind::Filter: in.op = OpCode::LoopNextFilter; break;
+      case LoopKind::Sum: in.op = OpCode::LoopNextSum; break;
+      case LoopKind::Any: in.op = OpCode::LoopNextAny; break;
+      case LoopKind::All: in.op = OpCode::LoopNextAll; break;
+      default: break;
+    }
+  }
 }
 
 struct Emitter {

@@ -94,7 +94,12 @@ std::string Program::disassemble() const {
                             : in.flags & kLoopCompareBody ? " (fused: compare body)"
                                                           : "");
           break;
-        case OpCode::LoopNext: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
+        case OpCode::LoopNext:
+        case OpCode::LoopNextMap:
+        case OpCode::LoopNextFilter:
+        case OpCode::LoopNextSum:
+        case OpCode::LoopNextAny:
+        case OpCode::LoopNextAll: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
         case OpCode::CallBuiltin: arg = fmt::format("#{} argc {}", in.a, in.b); break;
         case OpCode::Round:
           arg = fmt::format("{} digits{}", in.a, in.mode ? fmt::format(", {}", dsl::rounding_name(static_cast<dsl::Rounding>(in.mode - 1))) : "");

@@ -62,7 +62,9 @@ namespace merit::engine {
   X(FieldUnless)  /* LocalField; JumpUnless with a constant operand: compare the field in place */\
   X(FieldStore)   /* LocalField; Store: copy the field into a local                             */\
   X(DefIfFalse)   /* LoadDef a; JumpIfFalse: jump on the definition's flag, nothing pushed      */\
-  X(DefIfTrue)    /* LoadDef a; JumpIfTrue                                                      */
+  X(DefIfTrue)    /* LoadDef a; JumpIfTrue                                                      */\
+  /* A LoopNext of one kind (mode still holds it): no branch on the kind per element.           */\
+  X(LoopNextMap) X(LoopNextFilter) X(LoopNextSum) X(LoopNextAny) X(LoopNextAll)
 
 enum class OpCode : uint8_t {
 #define MERIT_OP_ENUM(name) name,

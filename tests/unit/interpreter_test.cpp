@@ -418,6 +418,50 @@ TEST_CASE("interpreter: loops whose body reads or compares one field run in one 
         "[\"overall\"]");
 }
 
+TEST_CASE("interpreter: map, filter, sum, any and all step with a LoopNext of their own kind", "[interpreter]") {
+  // Bodies that are not one field (n * 2, n > 0 and ...) run element by element through the
+  // kind's own LoopNext; the values are worked out by hand from the three records, with `*`
+  // dropping trailing zeros and `+` keeping the larger scale (docs/architecture.md, arithmetic).
+  std::string inputs = "rs: \"list<{n: number, m: money}>\"\n";
+  std::string input =
+      "rs:\n"
+      "  - {n: 2.5, m: 10}\n"
+      "  - {n: -1, m: 5.25}\n"
+      "  - {n: 4, m: 0.75}\n";
+  auto v = [&](const std::string& e) { return value(e, input, inputs); };
+  CHECK(v("map(input.rs, r => r.n * 2)") == "[5, -2, 8]");
+  CHECK(v("map(filter(input.rs, r => r.n > 0 and r.m > $1), r => r.n)") == "[2.5]");
+  CHECK(v("map(filter(input.rs, r => r.n < 0 or r.n > 3), r => r.n)") == "[-1, 4]");  // the last kept
+  CHECK(v("sum(input.rs, r => r.n * 2)") == "11");
+  CHECK(v("sum(input.rs, r => r.m * 2)") == "$32.0");  // 20 + 10.5 + 1.5: money stays money
+  CHECK(v("any(input.rs, r => r.n < 0 and r.m > $5)") == "true");                // stops at the second
+  CHECK(v("any(input.rs, r => r.n > 3 and r.m > $1)") == "false");               // to the end
+  CHECK(v("any(input.rs, r => r.n > 3 and r.m < $1)") == "true");                // the last one
+  CHECK(v("all(input.rs, r => r.n > -2 and r.m > $0)") == "true");
+  CHECK(v("all(input.rs, r => r.n > 0 or r.m > $6)") == "false");                // fails at the second
+  CHECK(v("all(input.rs, r => r.n < 4 or r.m > $1)") == "false");                // fails at the last
+  // One element: the first step is the last.
+  CHECK(v("map(take(input.rs, 1), r => r.n + 1)") == "[3.5]");
+  CHECK(v("sum(take(input.rs, 1), r => r.m + $1)") == "$11");
+  CHECK(v("count(filter(take(input.rs, 1), r => r.n * 2 > 5))") == "0");
+  // A sum that overflows on its last element is reported, not wrapped.
+  std::string big = "rs:\n  - {n: 90000000000000000000000000000000000000, m: 0}\n"
+                    "  - {n: 90000000000000000000000000000000000000, m: 0}\n";
+  std::string overflow = value("sum(input.rs, r => r.n * 1)", big, inputs);
+  CHECK(overflow.rfind("ERROR", 0) == 0);
+  CHECK(overflow.find("too large") != std::string::npos);
+  // The plan names each kind's step.
+  auto c = test::compile_mini({"module m\ndef a = map(input.rs, r => r.n * 2)\ndef b = filter(input.rs, r => r.n * 2 > 1)\n"
+                               "def c = sum(input.rs, r => r.n * 2)\ndef d = any(input.rs, r => r.n * 2 > 1)\n"
+                               "def e = all(input.rs, r => r.n * 2 > 1)\ndef f = mean(input.rs, r => r.n * 2)\n",
+                               "", inputs, ""});
+  REQUIRE(c->policy.program);
+  std::string plan = c->policy.program->disassemble();
+  for (const char* op : {"LoopNextMap ", "LoopNextFilter ", "LoopNextSum ", "LoopNextAny ", "LoopNextAll "})
+    CHECK(plan.find(op) != std::string::npos);
+  CHECK(plan.find("LoopNext     kind 3") != std::string::npos);  // mean keeps the general step
+}
+
 TEST_CASE("interpreter: and, or, not as control flow, in conditions and as values", "[interpreter]") {
   // Truth tables of the connectives, in an `if` (compiled to jumps) and as values (materialised);
   // expected values from the usual definitions, for x = 1 and x = 3.
