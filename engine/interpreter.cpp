@@ -279,11 +279,11 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
               const Value& b = args[1];
               bool inverse = argc == 3 && args[2].flag;
               int k = -1;
-              // x against every bound: x's coefficient read once, and a bound with no more
-              // fractional digits than x (a benchmark's 2 against a rate's 18) brought to x's scale
-              // in one exact multiplication; anything else through dsl::compare.
-              // The last bound x reaches is the first one reached scanning from the end, for
-              // bounds in any order: the loop stops there.
+              // x against the bounds from the last: the first one reached is the last bound x
+              // reaches, for bounds in any order, and the scan stops there. x's coefficient is read
+              // once, and a bound with no more fractional digits than x (a benchmark's 2 against a
+              // rate's 18) brought to x's scale in one exact multiplication; anything else through
+              // dsl::compare.
               const __int128 xc = x.number.coefficient();
               const int xs = x.number.scale();
               for (uint32_t i = b.size; i-- > 0;) {
