@@ -132,6 +132,27 @@ const Value* TableData::find(const Value* keys, uint32_t n) const {
       if (!same_value(row.items[key_fields[k]], keys[k])) return false;
     return true;
   };
+  if (!slots.empty() && n <= 2 && keys[0].kind == ValueKind::String && (n == 1 || keys[1].kind == ValueKind::String)) {
+    // One or two string keys (a measure id; an id and a submission method): the strings' hashes,
+    // and each key compared by length and hash before its bytes, with no call.
+    uint64_t h = 0;
+    hash_into(keys[0], h);
+    if (n == 2) hash_into(keys[1], h);
+    h = finish_hash(h);
+    const size_t mask = slots.size() - 1;
+    const uint32_t tag = tag_of(h);
+    auto same_text = [](const Value& a, const Value& b) {
+      return a.kind == b.kind && a.size == b.size && a.text_ref.hash == b.text_ref.hash &&
+             same_bytes(a.text_ref.chars, b.text_ref.chars, a.size);
+    };
+    for (size_t i = h & mask; slots[i].row != 0; i = (i + 1) & mask) {
+      if (slots[i].tag != tag) continue;
+      const Value& row = rows[slots[i].row - 1];
+      if (same_text(row.items[key_fields[0]], keys[0]) && (n == 1 || same_text(row.items[key_fields[1]], keys[1])))
+        return &row;
+    }
+    return nullptr;
+  }
   if (!slots.empty()) {
     uint64_t h = 0;
     bool hashed = true;
