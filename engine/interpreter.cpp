@@ -600,6 +600,7 @@ void Evaluator::run(const std::vector<int>& order) {
   MERIT_HOT(FieldIfFalse) MERIT_HOT(FieldIfTrue) MERIT_HOT(FieldUnless) MERIT_HOT(FieldStore)
   MERIT_HOT(DefIfFalse) MERIT_HOT(DefIfTrue)
   MERIT_HOT(LoopNextMap) MERIT_HOT(LoopNextFilter) MERIT_HOT(LoopNextSum) MERIT_HOT(LoopNextAny) MERIT_HOT(LoopNextAll)
+  MERIT_HOT(Count) MERIT_HOT(Contains) MERIT_HOT(InputFieldOr)
   // A trace records the parameter a JumpUnless compares with and the definitions read: traced,
   // LocalUnless and FieldUnless are only their Local and LocalField, and the JumpUnless after
   // them runs as itself; DefIfFalse and DefIfTrue are their LoadDef.
@@ -608,6 +609,7 @@ void Evaluator::run(const std::vector<int>& order) {
     dispatch[static_cast<size_t>(OpCode::FieldUnless)] = &&op_LocalField;
     dispatch[static_cast<size_t>(OpCode::DefIfFalse)] = &&op_LoadDef;
     dispatch[static_cast<size_t>(OpCode::DefIfTrue)] = &&op_LoadDef;
+    dispatch[static_cast<size_t>(OpCode::InputFieldOr)] = &&op_TryBegin;
   }
 #undef MERIT_HOT
 // One pointer, to the next instruction: the one running is ip[-1] (`in`), so that the pointer
@@ -658,6 +660,16 @@ void Evaluator::run(const std::vector<int>& order) {
     }
     *top++ = input_.items[in->a];
     MERIT_NEXT();
+  op_InputFieldOr: {  // ip is at the InputField; its TryEnd follows
+    const Value& v = input_.items[ip->a];
+    if (v.is_missing()) {
+      ip = code + in->a;
+      MERIT_NEXT();
+    }
+    *top++ = v;
+    ip += 2;
+    MERIT_NEXT();
+  }
   op_LoadDef:
     if constexpr (kTrace)
       if (std::find(step->definitions_read.begin(), step->definitions_read.end(), int(in->a)) == step->definitions_read.end())
@@ -1045,28 +1057,28 @@ void Evaluator::run(const std::vector<int>& order) {
     MERIT_NEXT();
   }
 #undef MERIT_LOOP_ADVANCE
-  op_CallBuiltin:  // the common cheap ones here; the rest (and every error) in cold
-    switch (static_cast<dsl::Builtin>(in->a)) {
-      case dsl::Builtin::Count:
-        top[-1] = Value::num(Decimal::from_int(top[-1].size));
-        MERIT_NEXT();
-      case dsl::Builtin::Contains: {
-        const Value& xs = top[-2];
-        const Value& x = top[-1];
-        bool found = false;
-        if (x.kind == ValueKind::String) {  // ids and methods (five per quality measure): hash first, inline
-          for (uint32_t i = 0; i < xs.size && !found; ++i) {
-            const Value& y = xs.items[i];
-            found = y.text_ref.hash == x.text_ref.hash && y.size == x.size && y.kind == x.kind &&
-                    same_bytes(y.text_ref.chars, x.text_ref.chars, x.size);
-          }
-        } else {
-          for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], x);
-        }
-        --top;
-        top[-1] = Value::boolean(found);
-        MERIT_NEXT();
+  op_Count:
+    top[-1] = Value::num(Decimal::from_int(top[-1].size));
+    MERIT_NEXT();
+  op_Contains: {
+    const Value& xs = top[-2];
+    const Value& x = top[-1];
+    bool found = false;
+    if (x.kind == ValueKind::String) {  // ids and methods (five per quality measure): hash first, inline
+      for (uint32_t i = 0; i < xs.size && !found; ++i) {
+        const Value& y = xs.items[i];
+        found = y.text_ref.hash == x.text_ref.hash && y.size == x.size && y.kind == x.kind &&
+                same_bytes(y.text_ref.chars, x.text_ref.chars, x.size);
       }
+    } else {
+      for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], x);
+    }
+    --top;
+    top[-1] = Value::boolean(found);
+    MERIT_NEXT();
+  }
+  op_CallBuiltin:  // the common cheap ones here (count and contains have their own); the rest, and every error, in cold
+    switch (static_cast<dsl::Builtin>(in->a)) {
       case dsl::Builtin::Min:
       case dsl::Builtin::Max: {  // of two numbers; of a list in cold
         if (in->b != 2) goto cold_op;

@@ -185,6 +185,16 @@ void fuse_superinstructions(std::vector<Instr>& code, const std::vector<Value>& 
       default: break;
     }
   }
+  // `input.x ?? fallback`: the handler is needed only for the one read, so it is not pushed.
+  for (size_t pc = 0; pc + 2 < code.size(); ++pc)
+    if (code[pc].op == OpCode::TryBegin && code[pc + 1].op == OpCode::InputField && code[pc + 2].op == OpCode::TryEnd)
+      code[pc].op = OpCode::InputFieldOr;
+  // count(list) and contains(list, x), a few per measure: their own instructions.
+  for (Instr& in : code) {
+    if (in.op != OpCode::CallBuiltin) continue;
+    if (in.a == static_cast<uint32_t>(dsl::Builtin::Count) && in.b == 1) in.op = OpCode::Count;
+    if (in.a == static_cast<uint32_t>(dsl::Builtin::Contains) && in.b == 2) in.op = OpCode::Contains;
+  }
 }
 
 struct Emitter {

@@ -87,7 +87,8 @@ std::string Program::disassemble() const {
         case OpCode::Jump:
         case OpCode::JumpIfFalse:
         case OpCode::JumpIfTrue:
-        case OpCode::TryBegin: arg = fmt::format("-> {}", in.a - d.code_begin); break;
+        case OpCode::TryBegin:
+        case OpCode::InputFieldOr: arg = fmt::format("-> {}", in.a - d.code_begin); break;
         case OpCode::LoopBegin:
           arg = fmt::format("kind {} slot {} exit -> {}{}", in.mode, in.a, in.b - d.code_begin,
                             in.flags & kLoopFieldBody     ? " (fused: field body)"

@@ -64,7 +64,12 @@ namespace merit::engine {
   X(DefIfFalse)   /* LoadDef a; JumpIfFalse: jump on the definition's flag, nothing pushed      */\
   X(DefIfTrue)    /* LoadDef a; JumpIfTrue                                                      */\
   /* A LoopNext of one kind (mode still holds it): no branch on the kind per element.           */\
-  X(LoopNextMap) X(LoopNextFilter) X(LoopNextSum) X(LoopNextAny) X(LoopNextAll)
+  X(LoopNextMap) X(LoopNextFilter) X(LoopNextSum) X(LoopNextAny) X(LoopNextAll)                \
+  /* The two commonest built-ins, out of CallBuiltin: no branch on the built-in's id.           */\
+  X(Count)       /* count(list): pop the list, push its length                                 */\
+  X(Contains)    /* contains(list, value): pop both, push whether the list has the value       */\
+  X(InputFieldOr) /* TryBegin a; InputField; TryEnd (`input.x ?? fallback`): push the field and   */\
+                  /* go on after the TryEnd, or jump to the fallback when it is missing           */
 
 enum class OpCode : uint8_t {
 #define MERIT_OP_ENUM(name) name,

@@ -687,3 +687,54 @@ TEST_CASE("interpreter: a field of a local or a definition used at once, in one 
   const auto& read = by_def.step.definitions_read;
   CHECK(std::find(read.begin(), read.end(), p.find_definition("m.big")) != read.end());
 }
+
+TEST_CASE("interpreter: count, contains and `input.x ?? fallback` are one instruction each", "[interpreter]") {
+  // Expected values from the rules' text, both branches of each: the fallback taken when the
+  // optional input is absent, the input's value when present; contains of strings of the same
+  // length (`\"ab\"` and `\"ba\"`), of numbers at other scales (2.50 is 2.5) and of an empty list.
+  const std::string rules =
+      "module m\n"
+      "def bonus = input.bonus ?? 7\n"
+      "def doubled = (input.bonus ?? 1) * 2\n"
+      "def n = count(input.ids)\n"
+      "def has_ab = contains(input.ids, \"ab\")\n"
+      "def has_ba = contains(input.ids, \"ba\")\n"
+      "def has_x = contains(input.ids, input.x)\n"
+      "def has_rate = contains([1, 2.5, 4], input.rate)\n"
+      "def in_none = contains(filter(input.ids, i => i == \"zz\"), \"ab\")\n";
+  const std::string inputs =
+      "bonus: {type: number, optional: true}\nids: \"list<string>\"\nx: string\nrate: number\n";
+  const std::string list = "ids: [\"ab\", \"abc\", \"cd\"]\nrate: 2.50\n";
+  Run absent = run(rules, list + "x: cd\n", inputs, "");
+  CHECK(absent.r.values["m.bonus"] == "7");
+  CHECK(absent.r.values["m.doubled"] == "2");
+  CHECK(absent.r.values["m.n"] == "3");
+  CHECK(absent.r.values["m.has_ab"] == "true");
+  CHECK(absent.r.values["m.has_ba"] == "false");
+  CHECK(absent.r.values["m.has_x"] == "true");
+  CHECK(absent.r.values["m.has_rate"] == "true");
+  CHECK(absent.r.values["m.in_none"] == "false");
+  Run present = run(rules, list + "x: \"c\"\nbonus: 3\n", inputs, "");
+  CHECK(present.r.values["m.bonus"] == "3");
+  CHECK(present.r.values["m.doubled"] == "6");
+  CHECK(present.r.values["m.has_x"] == "false");  // "c" is a prefix of "cd", not an element
+
+  const engine::Program& p = *absent.c->policy.program;
+  std::string plan = p.disassemble();
+  for (const char* op : {"InputFieldOr", "Count", "Contains"}) {
+    INFO(op);
+    CHECK(plan.find(op) != std::string::npos);
+  }
+  CHECK(plan.find("CallBuiltin") == std::string::npos);
+  // Traced, the fused read still records the input it read, present or not.
+  int bonus = -1;
+  for (size_t i = 0; i < p.input_type()->fields.size(); ++i)
+    if (p.input_type()->fields[i].name == "bonus") bonus = static_cast<int>(i);
+  REQUIRE(bonus >= 0);
+  for (const std::string& in : {list + "x: cd\n", list + "x: cd\nbonus: 3\n"}) {
+    Traced t = traced(p, in, "m.bonus");
+    CHECK(std::find(t.step.inputs_read.begin(), t.step.inputs_read.end(), bonus) != t.step.inputs_read.end());
+  }
+  CHECK(traced(p, list + "x: cd\n", "m.bonus").value == "7");
+  CHECK(traced(p, list + "x: cd\nbonus: 3\n", "m.bonus").value == "3");
+}
