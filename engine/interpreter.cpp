@@ -1,6 +1,7 @@
 #include "engine/interpreter.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -57,6 +58,14 @@ void Evaluator::fail(Code code, uint32_t loc, std::string message) {
 }
 
 namespace {
+
+// 10^-j for j = 0..18: x / 10^j is x * 10^-j, exact at these scales, and the multiplication's
+// fast path (64-bit coefficients) drops trailing zeros as a quotient's are dropped.
+const std::array<Decimal, 19> kTenthPowers = [] {
+  std::array<Decimal, 19> t;
+  for (int j = 0; j < 19; ++j) t[static_cast<size_t>(j)] = *Decimal::from_parts(1, j);
+  return t;
+}();
 
 bool catchable(Code c) { return c == Code::MissingInput || c == Code::TableMiss; }
 
@@ -722,9 +731,9 @@ void Evaluator::run(const std::vector<int>& order) {
     Value& a = k ? top[-1] : top[-2];
     const Value& b = k ? consts[in->b] : top[-1];
     Decimal r;
-    if (in->flags >= kDivPow10 && a.number.scale() + (in->flags - kDivPow10) <= arith.division_scale) {
+    if (in->flags >= kDivPow10 && a.number.scale() + (in->flags - kDivPow10) <= arith.division_scale &&
+        dsl::mul(a.number, kTenthPowers[in->flags - kDivPow10], r)) {
       // x / 10^j: the same digits, the point moved j places; normalised as div's results are.
-      r = Decimal::from_parts(a.number.coefficient(), a.number.scale() + (in->flags - kDivPow10))->normalized();
     } else if (!dsl::div(a.number, b.number, arith.division_scale, arith.division_rounding, r)) {
       goto cold_op;  // division by zero or overflow is reported there
     }
