@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -66,6 +67,13 @@ const std::array<Decimal, 19> kTenthPowers = [] {
   for (int j = 0; j < 19; ++j) t[static_cast<size_t>(j)] = *Decimal::from_parts(1, j);
   return t;
 }();
+
+// A list index or a count (`m.strata[0]`, `take(xs, 6)`): a whole number of 18 digits at most,
+// read inline; anything else through Decimal::to_int64.
+inline std::optional<int64_t> whole_number(const Decimal& d) {
+  if (d.scale() == 0 && dsl::detail::small(d.coefficient())) return static_cast<int64_t>(d.coefficient());
+  return d.to_int64();
+}
 
 bool catchable(Code c) { return c == Code::MissingInput || c == Code::TableMiss; }
 
@@ -201,7 +209,7 @@ Evaluator::Step Evaluator::cold(const Instr& in, const Instr* ip, Value* top) {
     }
     case OpCode::IndexList: {
       const Value& list = top[-2];
-      auto i = top[-1].number.to_int64();
+      auto i = whole_number(top[-1].number);
       if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size)
         MERIT_RAISE(Code::BadArgument,
                     fmt::format("index {} is outside the list (size {})", top[-1].number.to_string(), list.size));
@@ -878,7 +886,7 @@ void Evaluator::run(const std::vector<int>& order) {
     MERIT_NEXT();
   }
   op_IndexList: {  // out of range (or not a whole number) goes to cold, which reports it
-    auto i = top[-1].number.to_int64();
+    auto i = whole_number(top[-1].number);
     const Value& list = top[-2];
     if (!i || *i < 0 || static_cast<uint64_t>(*i) >= list.size) goto cold_op;
     --top;
@@ -1115,7 +1123,7 @@ void Evaluator::run(const std::vector<int>& order) {
         MERIT_NEXT();
       }
       case dsl::Builtin::Take: {
-        auto n = top[-1].number.to_int64();
+        auto n = whole_number(top[-1].number);
         if (!n || *n < 0) goto cold_op;  // cold reports it
         --top;
         top[-1].size = static_cast<uint32_t>(std::min<int64_t>(*n, top[-1].size));
