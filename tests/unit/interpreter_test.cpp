@@ -522,6 +522,10 @@ TEST_CASE("interpreter: cheap built-ins and list indexing on the fast path", "[i
   CHECK(v("input.xs[input.x]") == "5");
   CHECK(v("input.xs[input.x + 2]") == "ERROR R705: index 3 is outside the list (size 3)");
   CHECK(v("input.xs[input.x / 2]").rfind("ERROR R705", 0) == 0);
+  CHECK(v("input.xs[input.x - 2]").rfind("ERROR R705", 0) == 0);  // -1
+  // An index written with a zero fraction (1.00) is the whole number 1.
+  CHECK(value("input.xs[input.x]", "x: 1.00\nm: 0\nxs: [4, 5, 6]\n", inputs) == "5");
+  CHECK(value("take(input.xs, input.x)", "x: 2.0\nm: 0\nxs: [4, 5, 6]\n", inputs) == "[4, 5]");
   // A missing optional input: ?? takes it (also inside a loop), else it is reported.
   CHECK(v("input.opt ?? 7") == "7");
   CHECK(v("map(input.xs, x => (input.opt + x) ?? x)") == "[4, 5, 6]");
