@@ -85,11 +85,13 @@ std::string key_text(const Value* keys, uint32_t n) {
   return s;
 }
 
-// Traces record a parameter that a binary operator read as its constant operand.
+// Traces record a parameter that a binary operator read as its constant operand, or a Round its
+// digits.
 void note_parameter(TraceStep* step, const Instr& in) {
   int p = -1;
   if (in.op == OpCode::JumpUnless && in.flags > 0) p = in.flags - 1;
   if (in.mode == kConstOperand && in.a > 0 && in.op >= OpCode::Add && in.op <= OpCode::Ge) p = static_cast<int>(in.a - 1);
+  if (in.op == OpCode::Round && in.flags > 0) p = in.flags - 1;
   if (p < 0) return;
   if (std::find(step->parameters_read.begin(), step->parameters_read.end(), p) == step->parameters_read.end())
     step->parameters_read.push_back(p);
@@ -751,6 +753,7 @@ void Evaluator::run(const std::vector<int>& order) {
     MERIT_NEXT();
   }
   op_Round: {
+    if constexpr (kTrace) note_parameter(step, *in);  // digits from a parameter
     Decimal r;
     auto mode = in->mode ? static_cast<dsl::Rounding>(in->mode - 1) : arith.default_rounding;
     if (!dsl::round(top[-1].number, static_cast<int>(in->a), mode, r)) goto cold_op;  // overflow

@@ -351,13 +351,26 @@ struct Emitter {
     }
     int n = static_cast<int>(e.kids.size());
     uint8_t mode = 0;
-    // round(x, 2) with literal digits: one instruction, in the interpreter's fast loop.
-    if (id == dsl::Builtin::Round && e.kids[1]->kind == ExprKind::Number) {
-      auto digits = e.kids[1]->number.to_int64();
+    // round(x, 2) with literal digits, or with a parameter's (round(x, param.final.round_digits)):
+    // one instruction, in the interpreter's fast loop. A parameter is kept in flags (index + 1)
+    // for traces.
+    if (id == dsl::Builtin::Round) {
+      const Expr& d = *e.kids[1];
+      std::optional<int64_t> digits;
+      int param = -1;
+      if (d.kind == ExprKind::Number) {
+        digits = d.number.to_int64();
+      } else if (d.kind == ExprKind::Path && d.checked.ref == RefKind::Parameter && d.checked.field_indices.empty() &&
+                 d.checked.index < 65535) {
+        const Value& v = constants[param_const[d.checked.index]];
+        if (v.kind == ValueKind::Number) digits = v.number.to_int64();
+        param = d.checked.index;
+      }
       if (digits && *digits >= 0 && *digits <= dsl::Decimal::kMaxScale) {
         if (n == 3) mode = static_cast<uint8_t>(static_cast<int>(*dsl::rounding_from_name(e.kids[2]->text)) + 1);
         expr(*e.kids[0]);
-        emit(OpCode::Round, static_cast<uint32_t>(*digits), 0, e.span, 0, mode);
+        size_t at = emit(OpCode::Round, static_cast<uint32_t>(*digits), 0, e.span, 0, mode);
+        code[at].flags = static_cast<uint16_t>(param + 1);
         return;
       }
     }

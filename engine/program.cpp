@@ -103,7 +103,9 @@ std::string Program::disassemble() const {
         case OpCode::LoopNextAll: arg = fmt::format("kind {} slot {} body -> {}", in.mode, in.a, in.b - d.code_begin); break;
         case OpCode::CallBuiltin: arg = fmt::format("#{} argc {}", in.a, in.b); break;
         case OpCode::Round:
-          arg = fmt::format("{} digits{}", in.a, in.mode ? fmt::format(", {}", dsl::rounding_name(static_cast<dsl::Rounding>(in.mode - 1))) : "");
+          arg = fmt::format("{} digits{}{}", in.a,
+                            in.flags ? fmt::format(" ({})", parameters_[in.flags - 1].name) : "",
+                            in.mode ? fmt::format(", {}", dsl::rounding_name(static_cast<dsl::Rounding>(in.mode - 1))) : "");
           break;
         case OpCode::MakeList:
         case OpCode::MakeRecord:

@@ -742,3 +742,24 @@ TEST_CASE("interpreter: count, contains and `input.x ?? fallback` are one instru
   CHECK(traced(p, list + "x: cd\n", "m.bonus").value == "7");
   CHECK(traced(p, list + "x: cd\nbonus: 3\n", "m.bonus").value == "3");
 }
+
+TEST_CASE("interpreter: round with a parameter's digits is one instruction, and traces read the parameter", "[interpreter]") {
+  // Expected values from round's definition (docs/dsl.md): 1.005 to 2 places half up is 1.01, half
+  // down 1.00; digits outside 0..18 are an error (R705), as with digits computed at run time.
+  const std::string rules =
+      "module m\n"
+      "def up = round(input.x, param.d, :half_up)\n"
+      "def down = round(input.x, param.d, :half_down)\n"
+      "def bad = round(input.x, param.big)\n";
+  const std::string params = "d: {value: 2, cite: \"test\"}\nbig: {value: 19, cite: \"test\"}\n";
+  Run r = run(rules, "x: 1.005\n", "x: number\n", params);
+  CHECK(r.r.values["m.up"] == "1.01");
+  CHECK(r.r.values["m.down"] == "1.00");
+  CHECK(r.r.errors["m.bad"].rfind("R705", 0) == 0);
+  const engine::Program& p = *r.c->policy.program;
+  std::string plan = p.disassemble();
+  CHECK(plan.find("Round        2 digits (d), half_up") != std::string::npos);
+  CHECK(plan.find("CallBuiltin") != std::string::npos);  // 19 digits: the general call, which reports it
+  CHECK(trace_reads_parameter(p, "x: 1.005\n", "m.up", "d"));
+  CHECK(trace_reads_parameter(p, "x: 1.005\n", "m.down", "d"));
+}
