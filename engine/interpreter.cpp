@@ -1054,28 +1054,22 @@ void Evaluator::run(const std::vector<int>& order) {
     top[-1] = L.acc;
     MERIT_NEXT();
   }
-  op_LoopNextAny: {  // the first true element ends the loop
-    Loop& L = loops[nloops_ - 1];
-    if (top[-1].flag) {
-      top[-1] = Value::boolean(true);
-      --nloops_;
-      MERIT_NEXT();
-    }
-    MERIT_LOOP_ADVANCE(L);
-    top[-1] = Value::boolean(false);
-    MERIT_NEXT();
+  // any and all: the first element that decides (true for any, false for all) ends the loop.
+#define MERIT_LOOP_UNTIL(name, decisive)    \
+  op_##name: {                              \
+    Loop& L = loops[nloops_ - 1];           \
+    if (top[-1].flag == (decisive)) {       \
+      top[-1] = Value::boolean(decisive);   \
+      --nloops_;                            \
+      MERIT_NEXT();                         \
+    }                                       \
+    MERIT_LOOP_ADVANCE(L);                  \
+    top[-1] = Value::boolean(!(decisive));  \
+    MERIT_NEXT();                           \
   }
-  op_LoopNextAll: {  // the first false element ends the loop
-    Loop& L = loops[nloops_ - 1];
-    if (!top[-1].flag) {
-      top[-1] = Value::boolean(false);
-      --nloops_;
-      MERIT_NEXT();
-    }
-    MERIT_LOOP_ADVANCE(L);
-    top[-1] = Value::boolean(true);
-    MERIT_NEXT();
-  }
+  MERIT_LOOP_UNTIL(LoopNextAny, true)
+  MERIT_LOOP_UNTIL(LoopNextAll, false)
+#undef MERIT_LOOP_UNTIL
 #undef MERIT_LOOP_ADVANCE
   op_Count:
     top[-1] = Value::num(Decimal::from_int(top[-1].size));
