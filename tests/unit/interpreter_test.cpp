@@ -695,7 +695,7 @@ TEST_CASE("interpreter: a field of a local or a definition used at once, in one 
 TEST_CASE("interpreter: count, contains and `input.x ?? fallback` are one instruction each", "[interpreter]") {
   // Expected values from the rules' text, both branches of each: the fallback taken when the
   // optional input is absent, the input's value when present; contains of strings of the same
-  // length (`\"ab\"` and `\"ba\"`), of numbers at other scales (2.50 is 2.5) and of an empty list.
+  // length ("ab" and "ba"), of numbers at other scales (2.50 is 2.5) and of an empty list.
   const std::string rules =
       "module m\n"
       "def bonus = input.bonus ?? 7\n"
