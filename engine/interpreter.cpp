@@ -1081,8 +1081,7 @@ void Evaluator::run(const std::vector<int>& order) {
     if (x.kind == ValueKind::String) {  // ids and methods (five per quality measure): hash first, inline
       for (uint32_t i = 0; i < xs.size && !found; ++i) {
         const Value& y = xs.items[i];
-        found = y.text_ref.hash == x.text_ref.hash && y.size == x.size && y.kind == x.kind &&
-                same_bytes(y.text_ref.chars, x.text_ref.chars, x.size);
+        found = same_text(y, x) && y.kind == x.kind;
       }
     } else {
       for (uint32_t i = 0; i < xs.size && !found; ++i) found = same_value(xs.items[i], x);

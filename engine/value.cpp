@@ -141,15 +141,14 @@ const Value* TableData::find(const Value* keys, uint32_t n) const {
     h = finish_hash(h);
     const size_t mask = slots.size() - 1;
     const uint32_t tag = tag_of(h);
-    auto same_text = [](const Value& a, const Value& b) {
-      return a.kind == b.kind && a.size == b.size && a.text_ref.hash == b.text_ref.hash &&
-             same_bytes(a.text_ref.chars, b.text_ref.chars, a.size);
+    auto same_key = [&](const Value& row, uint32_t k) {
+      const Value& v = row.items[key_fields[k]];
+      return same_text(v, keys[k]) && v.kind == keys[k].kind;
     };
     for (size_t i = h & mask; slots[i].row != 0; i = (i + 1) & mask) {
       if (slots[i].tag != tag) continue;
       const Value& row = rows[slots[i].row - 1];
-      if (same_text(row.items[key_fields[0]], keys[0]) && (n == 1 || same_text(row.items[key_fields[1]], keys[1])))
-        return &row;
+      if (same_key(row, 0) && (n == 1 || same_key(row, 1))) return &row;
     }
     return nullptr;
   }
