@@ -223,15 +223,15 @@ class TextIndex {
   size_t size_ = 0;
 };
 
-// equal_values with the common cases inline: strings (ids, methods, kinds: most comparisons of a
-// policy) and booleans here, numbers and structures out of line, so that this stays small enough
-// for the compiler to inline in the interpreter.
-bool same_value_other(const Value& a, const Value& b);
 // Whether two strings (or two symbols) have the same text: hash and length first, then the bytes.
 inline bool same_text(const Value& a, const Value& b) {
   return a.text_ref.hash == b.text_ref.hash && a.size == b.size && same_bytes(a.text_ref.chars, b.text_ref.chars, a.size);
 }
 
+// equal_values with the common cases inline: strings (ids, methods, kinds: most comparisons of a
+// policy) and booleans here, numbers and structures out of line, so that this stays small enough
+// for the compiler to inline in the interpreter.
+bool same_value_other(const Value& a, const Value& b);
 inline bool same_value(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   if (a.kind == ValueKind::String || a.kind == ValueKind::Symbol) return same_text(a, b);
