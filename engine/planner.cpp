@@ -360,11 +360,10 @@ struct Emitter {
       int param = -1;
       if (d.kind == ExprKind::Number) {
         digits = d.number.to_int64();
-      } else if (d.kind == ExprKind::Path && d.checked.ref == RefKind::Parameter && d.checked.field_indices.empty() &&
-                 d.checked.index < 65535) {
-        const Value& v = constants[param_const[d.checked.index]];
+      } else if (int q = whole_parameter(d); q >= 0) {
+        const Value& v = constants[param_const[q]];
         if (v.kind == ValueKind::Number) digits = v.number.to_int64();
-        param = d.checked.index;
+        param = q;
       }
       if (digits && *digits >= 0 && *digits <= dsl::Decimal::kMaxScale) {
         if (n == 3) mode = static_cast<uint8_t>(static_cast<int>(*dsl::rounding_from_name(e.kids[2]->text)) + 1);
@@ -482,6 +481,14 @@ struct Emitter {
   // Emits both operands of a binary operator, except a constant right operand (a literal, or a
   // parameter folded to its value), which the operator reads from the constant pool itself:
   // one instruction fewer. Returns the constant's index and parameter (or -1).
+  // The parameter `e` reads whole (`param.x`, not a field of it), or -1; its index fits an
+  // instruction's 16-bit flags (a trace records it from there).
+  static int whole_parameter(const Expr& e) {
+    bool whole = e.kind == ExprKind::Path && e.checked.ref == RefKind::Parameter && e.checked.field_indices.empty() &&
+                 e.checked.index < 65535;
+    return whole ? e.checked.index : -1;
+  }
+
   std::pair<int, int> operands(const Expr& e) {
     expr(*e.kids[0]);
     const Expr& rhs = *e.kids[1];
@@ -494,9 +501,8 @@ struct Emitter {
       const_index = static_cast<int>(constant(rhs.kind == ExprKind::Bool ? Value::boolean(rhs.flag)
                                                                           : Value::str(strs.emplace_back(rhs.text),
                                                                                        rhs.kind == ExprKind::Symbol)));
-    } else if (rhs.kind == ExprKind::Path && rhs.checked.ref == RefKind::Parameter && rhs.checked.field_indices.empty() &&
-               dsl::is_numeric(rhs.checked.type) && rhs.checked.index < 65535) {
-      param = rhs.checked.index;
+    } else if (whole_parameter(rhs) >= 0 && dsl::is_numeric(rhs.checked.type)) {
+      param = whole_parameter(rhs);
       const_index = static_cast<int>(param_const[param]);
     }
     if (const_index < 0) expr(rhs);
