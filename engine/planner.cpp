@@ -478,9 +478,6 @@ struct Emitter {
     }
   }
 
-  // Emits both operands of a binary operator, except a constant right operand (a literal, or a
-  // parameter folded to its value), which the operator reads from the constant pool itself:
-  // one instruction fewer. Returns the constant's index and parameter (or -1).
   // The parameter `e` reads whole (`param.x`, not a field of it), or -1; its index fits an
   // instruction's 16-bit flags (a trace records it from there).
   static int whole_parameter(const Expr& e) {
@@ -489,6 +486,9 @@ struct Emitter {
     return whole ? e.checked.index : -1;
   }
 
+  // Emits both operands of a binary operator, except a constant right operand (a literal, or a
+  // parameter folded to its value), which the operator reads from the constant pool itself:
+  // one instruction fewer. Returns the constant's index and parameter (or -1).
   std::pair<int, int> operands(const Expr& e) {
     expr(*e.kids[0]);
     const Expr& rhs = *e.kids[1];
@@ -501,8 +501,8 @@ struct Emitter {
       const_index = static_cast<int>(constant(rhs.kind == ExprKind::Bool ? Value::boolean(rhs.flag)
                                                                           : Value::str(strs.emplace_back(rhs.text),
                                                                                        rhs.kind == ExprKind::Symbol)));
-    } else if (whole_parameter(rhs) >= 0 && dsl::is_numeric(rhs.checked.type)) {
-      param = whole_parameter(rhs);
+    } else if (int q = whole_parameter(rhs); q >= 0 && dsl::is_numeric(rhs.checked.type)) {
+      param = q;
       const_index = static_cast<int>(param_const[param]);
     }
     if (const_index < 0) expr(rhs);
